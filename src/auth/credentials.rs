@@ -1,0 +1,167 @@
+//! What a person types to get an account, parsed into types that are valid by construction.
+//! Handlers parse once; code that holds an [`Email`] or a [`NewPassword`] never re-checks it.
+
+use crate::errors::FieldError;
+
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+const NAME_MAX_CHARS: usize = 100;
+/// RFC 5321 §4.5.3.1.3: a path is at most 256 octets, so an address at most 254.
+const EMAIL_MAX_CHARS: usize = 254;
+
+/// An email address, trimmed and lower-cased so that lookups and the UNIQUE index are
+/// case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let normalized = raw.trim().to_lowercase();
+        let invalid = || FieldError::new("email", "must be a valid email address");
+        // Whitespace and angle brackets only appear in "Name <address>" forms and typos.
+        if normalized.is_empty()
+            || normalized.chars().count() > EMAIL_MAX_CHARS
+            || normalized
+                .chars()
+                .any(|c| c.is_whitespace() || c == '<' || c == '>')
+        {
+            return Err(invalid());
+        }
+        let parsed: email_address::EmailAddress = normalized.parse().map_err(|_| invalid())?;
+        // Display names ("Ann <ann@x.org>") parse too; only the bare address is an account id.
+        if parsed.as_str() != normalized || !parsed.domain().contains('.') {
+            return Err(invalid());
+        }
+        Ok(Self(normalized))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A password chosen at registration (or a password change), within the length rules.
+/// Never logged: `Debug` is redacted.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: String, field: &str) -> Result<Self, FieldError> {
+        let chars = raw.chars().count();
+        if chars < PASSWORD_MIN_CHARS {
+            return Err(FieldError::new(
+                field,
+                format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            ));
+        }
+        if chars > PASSWORD_MAX_CHARS {
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(<redacted>)")
+    }
+}
+
+/// The optional name shown in the client. Blank means none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(Option<String>);
+
+impl DisplayName {
+    pub fn parse(raw: Option<String>) -> Result<Self, FieldError> {
+        let Some(name) = raw
+            .map(|name| name.trim().to_owned())
+            .filter(|n| !n.is_empty())
+        else {
+            return Ok(Self(None));
+        };
+        if name.chars().count() > NAME_MAX_CHARS {
+            return Err(FieldError::new(
+                "name",
+                format!("must be at most {NAME_MAX_CHARS} characters"),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "name",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(Some(name)))
+    }
+
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Ann@Example.ORG ").unwrap().as_str(),
+            "ann@example.org"
+        );
+    }
+
+    #[test]
+    fn invalid_emails_are_refused() {
+        for raw in [
+            "",
+            "ann",
+            "ann@",
+            "@example.org",
+            "ann@localhost",
+            "Ann <ann@x.org>",
+            "a b@x.org",
+        ] {
+            assert!(Email::parse(raw).is_err(), "{raw:?} should be refused");
+        }
+        let long = format!("{}@example.org", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(NewPassword::parse("1234567".into(), "password").is_err());
+        assert!(NewPassword::parse("12345678".into(), "password").is_ok());
+        assert!(NewPassword::parse("é".repeat(128), "password").is_ok());
+        assert!(NewPassword::parse("é".repeat(129), "password").is_err());
+    }
+
+    #[test]
+    fn password_is_never_printed() {
+        let password = NewPassword::parse("correct horse battery".into(), "password").unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+    }
+
+    #[test]
+    fn blank_name_means_none() {
+        assert_eq!(
+            DisplayName::parse(Some("   ".into())).unwrap(),
+            DisplayName(None)
+        );
+        assert_eq!(
+            DisplayName::parse(Some(" Ann ".into())).unwrap(),
+            DisplayName(Some("Ann".into()))
+        );
+        assert!(DisplayName::parse(Some("x".repeat(101))).is_err());
+    }
+}

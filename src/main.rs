@@ -1,0 +1,75 @@
+//! Starts the server, or applies migrations and exits.
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use todo_server::config::Config;
+use todo_server::{Application, db};
+
+/// Private task lists with JWT access tokens and rotating refresh tokens.
+///
+/// Configured through environment variables (and `.env`); see `.env.example`.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is fine; a broken one is worth knowing about.
+    let dotenv = dotenvy::dotenv();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    if let Err(error) = dotenv
+        && !error.not_found()
+    {
+        tracing::warn!(%error, "could not read .env");
+    }
+
+    let result = Config::from_env()
+        .map_err(todo_server::StartupError::from)
+        .and_then(|config| match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(&config),
+            Command::Migrate => migrate(&config),
+        });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("todo-server: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: &Config) -> Result<(), todo_server::StartupError> {
+    actix_web::rt::System::new().block_on(async {
+        let app = Application::build(config)?;
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(config: &Config) -> Result<(), todo_server::StartupError> {
+    let pool = db::build_pool(&config.database_url, 1)?;
+    let applied = db::run_migrations(&pool)?;
+    println!(
+        "applied {} migration(s) to the {} database",
+        applied.len(),
+        config.database_url.backend_name()
+    );
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The OpenAPI 3.1 document served at `GET /api/openapi.json`, generated from the handlers'
+//! annotations and the request/response types so it cannot drift from the code.
+//!
+//! The compatibility routes `/api/{user_id}/tasks...` run the same handlers as `/api/tasks...`;
+//! rather than annotate them twice, [`document`] derives them from the primary task paths,
+//! adding the `user_id` parameter and the 403 they can answer.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::routes as auth;
+use crate::tasks::routes as tasks;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "todo-server",
+        description = "Private task lists behind short-lived JWT access tokens and rotating refresh tokens. Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`."
+    ),
+    paths(
+        auth::register,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::logout_all,
+        auth::me,
+        tasks::list_tasks,
+        tasks::create_task,
+        tasks::get_task,
+        tasks::replace_task,
+        tasks::patch_task,
+        tasks::delete_task,
+        tasks::toggle_task,
+    ),
+    components(schemas(crate::errors::ErrorBody, crate::errors::ErrorDetail, crate::errors::FieldError)),
+    modifiers(&BearerScheme),
+    tags((name = "auth", description = "Accounts and sessions"), (name = "tasks", description = "The caller's tasks"))
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+const TASKS_PREFIX: &str = "/api/tasks";
+const COMPAT_TASKS_PREFIX: &str = "/api/{user_id}/tasks";
+
+/// The complete document, compatibility routes included.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut openapi = ApiDoc::openapi();
+    let compat: Vec<(String, utoipa::openapi::PathItem)> = openapi
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| {
+            let rest = path.strip_prefix(TASKS_PREFIX)?;
+            let mut item = item.clone();
+            for operation in operations_mut(&mut item) {
+                if let Some(id) = &operation.operation_id {
+                    operation.operation_id = Some(format!("{id}_by_user_path"));
+                }
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                parameters.insert(0, user_id_parameter());
+                operation.responses.responses.insert(
+                    "403".into(),
+                    ResponseBuilder::new()
+                        .description(
+                            "`{user_id}` is not the token's subject; nothing is read or written",
+                        )
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into(),
+                );
+            }
+            Some((format!("{COMPAT_TASKS_PREFIX}{rest}"), item))
+        })
+        .collect();
+    openapi.paths.paths.extend(compat);
+    openapi
+}
+
+fn user_id_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("user_id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some("Must be the authenticated user's id"))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Uuid,
+                ))),
+        ))
+        .build()
+}
+
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// `GET /api/openapi.json`
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,343 @@
+//! What clients send about tasks, parsed into values that are valid by construction.
+//! The storage layer only ever sees a [`TaskTitle`] or a [`TaskDescription`].
+
+use serde::{Deserialize, Deserializer};
+
+use crate::errors::{ApiError, FieldError};
+
+pub const TITLE_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 1000;
+
+/// A title: trimmed, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskTitle(String);
+
+impl TaskTitle {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let title = raw.trim();
+        if title.is_empty() {
+            return Err(FieldError::new("title", "must not be empty"));
+        }
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(FieldError::new(
+                "title",
+                format!("must be at most {TITLE_MAX_CHARS} characters"),
+            ));
+        }
+        reject_nul("title", title)?;
+        Ok(Self(title.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An optional description, stored exactly as given, up to 1000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDescription(Option<String>);
+
+impl TaskDescription {
+    pub fn parse(raw: Option<String>) -> Result<Self, FieldError> {
+        let Some(description) = raw else {
+            return Ok(Self(None));
+        };
+        if description.chars().count() > DESCRIPTION_MAX_CHARS {
+            return Err(FieldError::new(
+                "description",
+                format!("must be at most {DESCRIPTION_MAX_CHARS} characters"),
+            ));
+        }
+        reject_nul("description", &description)?;
+        Ok(Self(Some(description)))
+    }
+
+    pub fn into_inner(self) -> Option<String> {
+        self.0
+    }
+}
+
+/// PostgreSQL cannot store U+0000 in text, so both backends refuse it the same way.
+fn reject_nul(field: &str, text: &str) -> Result<(), FieldError> {
+    if text.contains('\0') {
+        return Err(FieldError::new(field, "must not contain the NUL character"));
+    }
+    Ok(())
+}
+
+/// Distinguishes a field that is absent (`None`) from one sent as `null` (`Some(None)`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTaskRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub completed: Option<bool>,
+}
+
+/// `PUT`: the whole task. A missing description means none; missing `completed` means false.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceTaskRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub completed: Option<bool>,
+}
+
+/// `PATCH`: only the fields given change; `"description": null` clears the description.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchTaskRequest {
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub completed: Option<Option<bool>>,
+}
+
+/// A complete, valid task body for insert or replace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskFields {
+    pub title: TaskTitle,
+    pub description: TaskDescription,
+    pub completed: bool,
+}
+
+/// A valid partial change: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskChanges {
+    pub title: Option<TaskTitle>,
+    pub description: Option<TaskDescription>,
+    pub completed: Option<bool>,
+}
+
+fn fields(
+    title: Option<String>,
+    description: Option<String>,
+    completed: Option<bool>,
+) -> Result<TaskFields, ApiError> {
+    let title = match title {
+        Some(title) => TaskTitle::parse(&title),
+        None => Err(FieldError::new("title", "is required")),
+    };
+    match (title, TaskDescription::parse(description)) {
+        (Ok(title), Ok(description)) => Ok(TaskFields {
+            title,
+            description,
+            completed: completed.unwrap_or(false),
+        }),
+        (title, description) => Err(ApiError::Validation(
+            [title.err(), description.err()]
+                .into_iter()
+                .flatten()
+                .collect(),
+        )),
+    }
+}
+
+impl CreateTaskRequest {
+    pub fn parse(self) -> Result<TaskFields, ApiError> {
+        fields(self.title, self.description, self.completed)
+    }
+}
+
+impl ReplaceTaskRequest {
+    pub fn parse(self) -> Result<TaskFields, ApiError> {
+        fields(self.title, self.description, self.completed)
+    }
+}
+
+impl PatchTaskRequest {
+    pub fn parse(self) -> Result<TaskChanges, ApiError> {
+        let mut errors = Vec::new();
+        let title = match self.title {
+            None => None,
+            Some(None) => {
+                errors.push(FieldError::new("title", "must not be null"));
+                None
+            }
+            Some(Some(title)) => TaskTitle::parse(&title).map_err(|e| errors.push(e)).ok(),
+        };
+        let description = match self.description {
+            None => None,
+            Some(description) => TaskDescription::parse(description)
+                .map_err(|e| errors.push(e))
+                .ok(),
+        };
+        let completed = match self.completed {
+            None => None,
+            Some(None) => {
+                errors.push(FieldError::new("completed", "must not be null"));
+                None
+            }
+            Some(Some(completed)) => Some(completed),
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(TaskChanges {
+            title,
+            description,
+            completed,
+        })
+    }
+}
+
+/// Which tasks a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Pending,
+    Completed,
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListTasksQuery {
+    /// `all` (default), `pending` or `completed`.
+    pub status: Option<String>,
+    /// Page size, 1 to 100 (default 50).
+    pub limit: Option<String>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A valid list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    pub status: StatusFilter,
+    pub limit: i64,
+    pub cursor: Option<super::store::Cursor>,
+}
+
+impl ListTasksQuery {
+    pub fn parse(self) -> Result<ListRequest, ApiError> {
+        let mut errors = Vec::new();
+        let status = match self.status.as_deref() {
+            None | Some("all") => StatusFilter::All,
+            Some("pending") => StatusFilter::Pending,
+            Some("completed") => StatusFilter::Completed,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "status",
+                    "must be one of all, pending, completed",
+                ));
+                StatusFilter::All
+            }
+        };
+        let limit = match self.limit.as_deref().map(str::parse::<i64>) {
+            None => DEFAULT_PAGE_SIZE,
+            Some(Ok(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                ));
+                DEFAULT_PAGE_SIZE
+            }
+        };
+        let cursor = match self.cursor.as_deref() {
+            None => None,
+            Some(raw) => super::store::Cursor::decode(raw)
+                .ok_or_else(|| {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor from a previous page",
+                    ))
+                })
+                .ok(),
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(ListRequest {
+            status,
+            limit,
+            cursor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::parse_json;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(
+            TaskTitle::parse("  buy milk ").unwrap().into_string(),
+            "buy milk"
+        );
+        assert!(TaskTitle::parse("   \t\n").is_err());
+        assert!(TaskTitle::parse(&"é".repeat(200)).is_ok());
+        assert!(TaskTitle::parse(&"é".repeat(201)).is_err());
+        assert!(TaskTitle::parse("a\0b").is_err());
+    }
+
+    #[test]
+    fn descriptions_are_kept_as_given() {
+        let kept = TaskDescription::parse(Some("  <b>x</b>  ".into())).unwrap();
+        assert_eq!(kept.into_inner().as_deref(), Some("  <b>x</b>  "));
+        assert!(TaskDescription::parse(Some("x".repeat(1001))).is_err());
+    }
+
+    #[test]
+    fn patch_tells_null_from_absent() {
+        let cleared: PatchTaskRequest = parse_json(br#"{"description": null}"#).unwrap();
+        let changes = cleared.parse().unwrap();
+        assert_eq!(changes.description, Some(TaskDescription(None)));
+        assert_eq!(changes.title, None);
+        let untouched: PatchTaskRequest = parse_json(br#"{"completed": true}"#).unwrap();
+        assert_eq!(untouched.parse().unwrap().description, None);
+        let null_title: PatchTaskRequest = parse_json(br#"{"title": null}"#).unwrap();
+        assert!(null_title.parse().is_err());
+    }
+
+    #[test]
+    fn create_reports_every_bad_field() {
+        let request = CreateTaskRequest {
+            title: Some(" ".into()),
+            description: Some("x".repeat(1001)),
+            completed: None,
+        };
+        match request.parse().unwrap_err() {
+            ApiError::Validation(fields) => {
+                let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
+                assert_eq!(names, ["title", "description"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_query_bounds_are_enforced() {
+        let query = |status: Option<&str>, limit: Option<&str>| ListTasksQuery {
+            status: status.map(Into::into),
+            limit: limit.map(Into::into),
+            cursor: None,
+        };
+        assert_eq!(query(None, None).parse().unwrap().limit, 50);
+        assert_eq!(
+            query(Some("pending"), Some("100")).parse().unwrap().status,
+            StatusFilter::Pending
+        );
+        assert!(query(Some("done"), None).parse().is_err());
+        assert!(query(None, Some("0")).parse().is_err());
+        assert!(query(None, Some("101")).parse().is_err());
+        assert!(query(None, Some("ten")).parse().is_err());
+    }
+}

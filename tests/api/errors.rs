@@ -1,0 +1,230 @@
+//! Every failure is JSON with the right status: framework errors, bad bodies, outages.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn malformed_json_is_a_400() {
+    let app = spawn_app().await;
+    for body in [
+        &b"{\"email\": "[..],
+        b"not json",
+        b"{\"email\":\"a@b.co\"} trailing",
+        b"\xff\xfe{}",
+    ] {
+        let response = app
+            .request(Method::POST, "/api/auth/login")
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::BAD_REQUEST, "malformed_json").await;
+    }
+}
+
+#[actix_web::test]
+async fn invalid_utf8_inside_a_json_string_is_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header("content-type", "application/json")
+        .body(b"{\"email\": \"\xc3\x28@example.org\", \"password\": \"x\"}".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, "malformed_json").await;
+}
+
+#[actix_web::test]
+async fn a_wrong_content_type_is_a_415() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/api/auth/register")
+        .header("content-type", "text/plain")
+        .body(r#"{"email":"a@example.org","password":"correct horse"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let form = app
+        .request(Method::POST, "/api/auth/login")
+        .form(&[("email", "a@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        form,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn a_body_over_16_kib_is_a_413() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let huge = json!({"title": "x", "description": "y".repeat(17 * 1024)});
+    let response = app
+        .authed(Method::POST, "/api/tasks", &user.access_token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let login = app
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "a@b.co", "password": "p".repeat(20_000)}),
+        )
+        .await;
+    assert_error(login, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+}
+
+#[actix_web::test]
+async fn deeply_nested_json_is_refused_cheaply() {
+    let app = spawn_app().await;
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header("content-type", "application/json")
+        .body(deep)
+        .send()
+        .await
+        .unwrap();
+    // An array where an object belongs is refused at the first bracket, without recursing.
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn unknown_api_routes_are_json_404s() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/nothing-here",
+        "/api/auth/nothing",
+        "/api/openapi.yaml",
+        "/api",
+    ] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
+
+#[actix_web::test]
+async fn wrong_methods_are_json_405s() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (Method::GET, "/api/auth/login"),
+        (Method::DELETE, "/api/auth/register"),
+        (Method::PUT, "/api/auth/refresh"),
+        (Method::POST, "/api/openapi.json"),
+    ] {
+        let response = app.request(method, path).send().await.unwrap();
+        assert_error(
+            response,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        )
+        .await;
+    }
+    let user = app.new_user().await;
+    let response = app
+        .authed(Method::DELETE, "/api/tasks", &user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn health_and_readiness_probes_answer() {
+    let app = spawn_app().await;
+    let health = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
+}
+
+#[actix_web::test]
+async fn every_api_response_is_marked_uncacheable() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let list = app
+        .authed(Method::GET, "/api/tasks", &user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.headers()["cache-control"], "no-store");
+    let error = app.request(Method::GET, "/api/tasks").send().await.unwrap();
+    assert_eq!(error.headers()["cache-control"], "no-store");
+}
+
+/// SQLite is embedded and cannot go away; a PostgreSQL server can. While it refuses
+/// connections, requests get 503 quickly; once it is back, the same server recovers.
+#[actix_web::test]
+async fn a_postgres_outage_gives_503_and_the_service_recovers() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let app = spawn_app().await;
+    let TestDatabase::Postgres { admin_url, name } = &app.database else {
+        eprintln!("SQLite backend: no outage to simulate");
+        return;
+    };
+    let user = app.new_user().await;
+    let mut admin = PgConnection::establish(admin_url).unwrap();
+    diesel::sql_query(format!(
+        r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS false"#
+    ))
+    .execute(&mut admin)
+    .unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    let down = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, "service_unavailable").await;
+    let login = app.login(&user.email, PASSWORD).await;
+    assert_error(
+        login,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "an outage must not hang requests"
+    );
+
+    diesel::sql_query(format!(r#"ALTER DATABASE "{name}" ALLOW_CONNECTIONS true"#))
+        .execute(&mut admin)
+        .unwrap();
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,329 @@
+// API client and session layer.
+//
+// The access token lives only in this module's memory. The refresh token lives
+// only in an HttpOnly cookie that the server sets when we send
+// `X-Token-Transport: cookie`; JavaScript never sees it. On a 401 from any
+// authenticated call we refresh once (sharing a single in-flight refresh
+// between concurrent callers) and retry the call.
+
+const JSON_TYPE = 'application/json';
+const COOKIE_TRANSPORT = { 'X-Token-Transport': 'cookie' };
+const REFRESH_CONFLICT_DELAY_MS = 300;
+
+let accessToken = null;
+let currentUser = null;
+let refreshInFlight = null;
+// Bumped on every sign-in/sign-out so a refresh that finishes after the user
+// logged out cannot bring the session back.
+let generation = 0;
+
+const listeners = new Set();
+
+/** An error answer from the API: `{"error": {"code", "message", "details"}}`. */
+export class ApiError extends Error {
+  constructor({ status, code, message, details = [], retryAfter = null }) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** The request never got an answer (offline, server down, connection reset). */
+export class NetworkError extends Error {
+  constructor(cause) {
+    super('Network request failed');
+    this.name = 'NetworkError';
+    this.cause = cause;
+  }
+}
+
+/** The session could not be renewed; the user must log in again. */
+export class SessionExpiredError extends Error {
+  constructor() {
+    super('Your session has expired');
+    this.name = 'SessionExpiredError';
+  }
+}
+
+/**
+ * Subscribe to session changes. The listener receives
+ * `{ type: 'signed-in' | 'signed-out' | 'expired', user }`.
+ */
+export function onSessionChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function emit(type, user) {
+  for (const listener of listeners) {
+    try {
+      listener({ type, user });
+    } catch (err) {
+      console.error(err);
+    }
+  }
+}
+
+export function getUser() {
+  return currentUser;
+}
+
+export function isSignedIn() {
+  return accessToken !== null;
+}
+
+function parseRetryAfter(value) {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  return null;
+}
+
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function send(path, { method = 'GET', body, token = null, headers: extra = {}, keepalive = false } = {}) {
+  const headers = { Accept: JSON_TYPE, ...extra };
+  if (body !== undefined) headers['Content-Type'] = JSON_TYPE;
+  if (token) headers.Authorization = `Bearer ${token}`;
+
+  let response;
+  let text = '';
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      keepalive,
+    });
+    if (response.status !== 204) text = await response.text();
+  } catch (err) {
+    throw new NetworkError(err);
+  }
+
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+
+  if (!response.ok) {
+    const error = (data && typeof data.error === 'object' && data.error) || {};
+    throw new ApiError({
+      status: response.status,
+      code: typeof error.code === 'string' ? error.code : `http_${response.status}`,
+      message: typeof error.message === 'string' ? error.message : response.statusText || 'Request failed',
+      details: Array.isArray(error.details) ? error.details : [],
+      retryAfter: parseRetryAfter(response.headers.get('Retry-After')),
+    });
+  }
+  return data;
+}
+
+function startSession(data) {
+  generation += 1;
+  accessToken = data.access_token;
+  currentUser = data.user;
+}
+
+function clearSession() {
+  generation += 1;
+  accessToken = null;
+  currentUser = null;
+}
+
+// ---------------------------------------------------------------- auth
+
+export async function register({ email, password, name }) {
+  const body = { email, password };
+  if (name) body.name = name;
+  const data = await send('/api/auth/register', { method: 'POST', body, headers: COOKIE_TRANSPORT });
+  startSession(data);
+  emit('signed-in', currentUser);
+  return currentUser;
+}
+
+export async function login({ email, password }) {
+  const data = await send('/api/auth/login', { method: 'POST', body: { email, password }, headers: COOKIE_TRANSPORT });
+  startSession(data);
+  emit('signed-in', currentUser);
+  return currentUser;
+}
+
+async function refreshOnce() {
+  return send('/api/auth/refresh', { method: 'POST', body: {}, headers: COOKIE_TRANSPORT });
+}
+
+async function doRefresh() {
+  const startedAt = generation;
+  let data;
+  try {
+    data = await refreshOnce();
+  } catch (err) {
+    // Another tab rotated the shared cookie a moment before us: the browser
+    // now holds the new cookie, so one more try after a short pause works.
+    if (!(err instanceof ApiError && err.code === 'refresh_conflict')) throw err;
+    await delay(REFRESH_CONFLICT_DELAY_MS + Math.random() * REFRESH_CONFLICT_DELAY_MS);
+    data = await refreshOnce();
+  }
+  if (startedAt !== generation) {
+    // Signed out (or in as someone else) while the refresh was in flight.
+    throw new SessionExpiredError();
+  }
+  const wasSignedIn = currentUser !== null;
+  startSession(data);
+  if (!wasSignedIn) emit('signed-in', currentUser);
+  return data;
+}
+
+/** Refresh the session; concurrent callers share one request. */
+export function refreshSession() {
+  if (!refreshInFlight) {
+    refreshInFlight = doRefresh().finally(() => {
+      refreshInFlight = null;
+    });
+  }
+  return refreshInFlight;
+}
+
+/**
+ * Restore a session on page load from the refresh cookie.
+ * Resolves to the user, or null when there is no valid session.
+ */
+export async function restoreSession() {
+  try {
+    const data = await refreshSession();
+    return data.user;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 409)) return null;
+    throw err;
+  }
+}
+
+function expireSession() {
+  const user = currentUser;
+  clearSession();
+  emit('expired', user);
+}
+
+// Renew the access token after a 401. Errors that do not say the session is
+// over (lost connection, rate limiting, server trouble) are passed on as they
+// are, without signing the user out.
+async function renew() {
+  try {
+    await refreshSession();
+  } catch (err) {
+    if (err instanceof NetworkError) throw err;
+    if (err instanceof ApiError && (err.status === 429 || err.status >= 500)) throw err;
+    if (currentUser !== null) expireSession();
+    throw new SessionExpiredError();
+  }
+}
+
+/** A call with `Authorization: Bearer`, refreshed and retried once on 401. */
+async function authed(path, options = {}) {
+  if (!accessToken) await renew();
+  const token = accessToken;
+  try {
+    return await send(path, { ...options, token });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) throw err;
+  }
+  // Another caller may already have swapped in a fresh token meanwhile.
+  if (accessToken === token || !accessToken) await renew();
+  try {
+    return await send(path, { ...options, token: accessToken });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      // A brand-new token was refused: the session was revoked.
+      if (currentUser !== null) expireSession();
+      throw new SessionExpiredError();
+    }
+    throw err;
+  }
+}
+
+/** Log out this device: the server revokes the refresh token and clears the cookie. */
+export async function logout() {
+  try {
+    await send('/api/auth/logout', { method: 'POST', body: {}, headers: COOKIE_TRANSPORT });
+  } catch (err) {
+    // No answer means the cookie may still be valid; let the caller say so.
+    if (err instanceof NetworkError) throw err;
+    if (err instanceof ApiError && (err.status === 429 || err.status >= 500)) throw err;
+    // 401 and friends: that session is already gone, which is what we wanted.
+  }
+  const user = currentUser;
+  clearSession();
+  emit('signed-out', user);
+}
+
+/** Revoke every session of this user, on all devices. */
+export async function logoutEverywhere() {
+  await authed('/api/auth/logout-all', { method: 'POST', body: {}, headers: COOKIE_TRANSPORT });
+  // Also drop this browser's (now revoked) refresh cookie.
+  try {
+    await send('/api/auth/logout', { method: 'POST', body: {}, headers: COOKIE_TRANSPORT });
+  } catch {
+    // Already revoked server-side; nothing more to do.
+  }
+  const user = currentUser;
+  clearSession();
+  emit('signed-out', user);
+}
+
+/** Forget the in-memory session without calling the server (e.g. another tab logged out). */
+export function forgetSession() {
+  const user = currentUser;
+  clearSession();
+  emit('signed-out', user);
+}
+
+export function me() {
+  return authed('/api/auth/me');
+}
+
+// ---------------------------------------------------------------- tasks
+
+export function listTasks({ status = 'all', limit = 20, cursor = null } = {}) {
+  const params = new URLSearchParams({ status, limit: String(limit) });
+  if (cursor) params.set('cursor', cursor);
+  return authed(`/api/tasks?${params}`);
+}
+
+export function createTask({ title, description = null }) {
+  const body = { title };
+  if (description) body.description = description;
+  return authed('/api/tasks', { method: 'POST', body });
+}
+
+export function getTask(id) {
+  return authed(`/api/tasks/${encodeURIComponent(id)}`);
+}
+
+/** Partial update: `{ title?, description?, completed? }`; `description: null` clears it. */
+export function updateTask(id, changes) {
+  return authed(`/api/tasks/${encodeURIComponent(id)}`, { method: 'PATCH', body: changes });
+}
+
+export function deleteTask(id) {
+  return authed(`/api/tasks/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+/**
+ * Best-effort delete while the page is going away (no refresh, no retry);
+ * `keepalive` lets the request outlive the page.
+ */
+export function deleteTaskOnUnload(id) {
+  if (!accessToken) return;
+  send(`/api/tasks/${encodeURIComponent(id)}`, { method: 'DELETE', token: accessToken, keepalive: true }).catch(() => {});
+}
