@@ -44,12 +44,19 @@ impl Email {
     }
 }
 
-/// A password chosen at registration (or a password change), within the length rules.
-/// Never logged: `Debug` is redacted.
+/// zxcvbn's score runs 0 (among the most common passwords) to 4. Below 2 a password falls to
+/// an online guessing attack even when throttled (NIST SP 800-63B §5.1.1.2: refuse commonly
+/// used and expected passwords).
+const MIN_PASSWORD_SCORE: u8 = 2;
+
+/// A password chosen at registration (or a password change): within the length rules and not
+/// easily guessed. Never logged: `Debug` is redacted.
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(raw: String, field: &str) -> Result<Self, FieldError> {
+    /// `context` holds what the account already says about its owner (email, name): a
+    /// password built from them is easy to guess for anyone who knows the account.
+    pub fn parse(raw: String, field: &str, context: &[&str]) -> Result<Self, FieldError> {
         let chars = raw.chars().count();
         if chars < PASSWORD_MIN_CHARS {
             return Err(FieldError::new(
@@ -61,6 +68,18 @@ impl NewPassword {
             return Err(FieldError::new(
                 field,
                 format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            ));
+        }
+        let estimate = zxcvbn::zxcvbn(&raw, context);
+        if u8::from(estimate.score()) < MIN_PASSWORD_SCORE {
+            let reason = estimate
+                .feedback()
+                .and_then(|feedback| feedback.warning())
+                .map(|warning| format!(" ({warning})"))
+                .unwrap_or_default();
+            return Err(FieldError::new(
+                field,
+                format!("is too easy to guess{reason}; try a longer phrase of unrelated words"),
             ));
         }
         Ok(Self(raw))
@@ -104,6 +123,10 @@ impl DisplayName {
         Ok(Self(Some(name)))
     }
 
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
     pub fn into_inner(self) -> Option<String> {
         self.0
     }
@@ -140,15 +163,50 @@ mod tests {
 
     #[test]
     fn password_length_is_counted_in_characters() {
-        assert!(NewPassword::parse("1234567".into(), "password").is_err());
-        assert!(NewPassword::parse("12345678".into(), "password").is_ok());
-        assert!(NewPassword::parse("é".repeat(128), "password").is_ok());
-        assert!(NewPassword::parse("é".repeat(129), "password").is_err());
+        assert!(NewPassword::parse("Zq7#pL2".into(), "password", &[]).is_err());
+        assert!(NewPassword::parse("Zq7#pL2!".into(), "password", &[]).is_ok());
+        // 128 characters, 2 bytes each for some: the limit is on characters, not bytes.
+        let alphabet: Vec<char> = "éßqZ7#pL2!kRwüx".chars().collect();
+        let long: String = (0..128usize)
+            .map(|i| alphabet[(i * 7 + i / 5) % alphabet.len()])
+            .collect();
+        assert_eq!(long.chars().count(), 128);
+        assert!(NewPassword::parse(long.clone(), "password", &[]).is_ok());
+        assert!(NewPassword::parse(long + "x", "password", &[]).is_err());
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused_with_a_reason() {
+        for weak in [
+            "password",
+            "12345678",
+            "password123",
+            "qwertyuiop",
+            "iloveyou1",
+        ] {
+            let error = NewPassword::parse(weak.into(), "password", &[]).unwrap_err();
+            assert!(
+                error.message.contains("too easy to guess"),
+                "{weak}: {}",
+                error.message
+            );
+        }
+        assert!(NewPassword::parse("correct horse battery staple".into(), "password", &[]).is_ok());
+    }
+
+    #[test]
+    fn passwords_built_from_the_account_itself_are_refused() {
+        let context = [
+            "annabelle.smithers@example.org",
+            "annabelle",
+            "Annabelle Smithers",
+        ];
+        assert!(NewPassword::parse("annabellesmithers".into(), "password", &context).is_err());
     }
 
     #[test]
     fn password_is_never_printed() {
-        let password = NewPassword::parse("correct horse battery".into(), "password").unwrap();
+        let password = NewPassword::parse("correct horse battery".into(), "password", &[]).unwrap();
         assert!(!format!("{password:?}").contains("horse"));
     }
 

@@ -216,12 +216,21 @@ pub async fn register(
     Json(request): Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Vec::new();
-    let email = Email::parse(&required(request.email, "email", &mut errors));
+    let raw_email = required(request.email, "email", &mut errors);
+    let email = Email::parse(&raw_email);
+    let name = DisplayName::parse(request.name);
+    // What the account says about its owner; a password made of it is easy to guess.
+    let local_part = raw_email.split('@').next().unwrap_or_default();
+    let display_name = name
+        .as_ref()
+        .ok()
+        .and_then(DisplayName::as_str)
+        .unwrap_or_default();
     let password = NewPassword::parse(
         required(request.password, "password", &mut errors),
         "password",
+        &[raw_email.as_str(), local_part, display_name],
     );
-    let name = DisplayName::parse(request.name);
     let (email, password, name) = match (email, password, name) {
         (Ok(email), Ok(password), Ok(name)) if errors.is_empty() => (email, password, name),
         (email, password, name) => {

@@ -100,6 +100,21 @@ async fn registration_validates_every_field() {
 }
 
 #[actix_web::test]
+async fn a_weak_password_is_refused_with_the_reason() {
+    let app = spawn_app().await;
+    let response = app.register_raw("weak@example.org", "qwertyuiop").await;
+    let body = assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(error_fields(&body), ["password"]);
+    let message = body["error"]["details"][0]["message"].as_str().unwrap();
+    assert!(message.contains("too easy to guess"), "{message}");
+}
+
+#[actix_web::test]
 async fn login_works_with_any_case_of_the_email() {
     let app = spawn_app().await;
     let user = app.new_user().await;

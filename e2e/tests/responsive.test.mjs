@@ -1,0 +1,44 @@
+// Phone-sized screens: nothing overflows sideways and everything is reachable.
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../lib/server.mjs';
+import {
+  addTask, e2e, expectCount, expectVisible, launchBrowser, signUp, taskItem, uniqueEmail,
+} from '../lib/browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const noSidewaysScroll = (page) =>
+  page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+
+e2e('fits a phone screen', () => browser, async ({ newContext, newPage }) => {
+  const context = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await newPage(context);
+  await page.goto(server.baseURL);
+  await expectVisible(page.locator('#auth-view'));
+  assert.ok(await noSidewaysScroll(page), 'auth view fits');
+
+  await signUp(page, { email: `a-rather-long-email-address-${Date.now()}@example.com` });
+  const long = 'A very long task title that goes on and on '.repeat(4).trim();
+  await addTask(page, long, 'Supercalifragilisticexpialidocious'.repeat(5));
+  await addTask(page, 'Short one');
+  assert.ok(await noSidewaysScroll(page), 'task view fits');
+
+  // Actions stay tappable on a narrow screen.
+  await taskItem(page, 'Short one').getByRole('button', { name: /^Delete/ }).tap();
+  await expectCount(taskItem(page, 'Short one'), 0);
+  for (const name of ['Log out', 'Log out everywhere']) {
+    await expectVisible(page.getByRole('button', { name, exact: true }));
+  }
+});
