@@ -149,6 +149,12 @@ pub struct Config {
     pub session_max_age: Duration,
     pub cookie_secure: bool,
     pub password_hash: PasswordHashParams,
+    /// Requests per minute per client address on register, login and refresh; 0 = no limit.
+    pub auth_rate_limit_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` is believed; everyone else's is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins allowed to call the API from a browser with credentials; empty = same origin.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -201,6 +207,9 @@ impl Config {
                 iterations: parse_number(&get, "PASSWORD_HASH_ITERATIONS", 2)?,
                 parallelism: parse_number(&get, "PASSWORD_HASH_PARALLELISM", 1)?,
             },
+            auth_rate_limit_per_minute: parse_number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 30)?,
+            trusted_proxies: parse_list(&get, "TRUSTED_PROXIES", parse_proxy)?,
+            cors_allowed_origins: parse_list(&get, "CORS_ALLOWED_ORIGINS", parse_origin)?,
             database_url,
             jwt_secret,
         })
@@ -260,6 +269,43 @@ fn parse_bool(
             "{name} must be true or false, not `{raw}`"
         ))),
     }
+}
+
+/// A comma-separated list; blank items are ignored.
+fn parse_list<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    parse_item: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, ConfigError> {
+    get(name)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            parse_item(item)
+                .ok_or_else(|| ConfigError(format!("{name} has an invalid entry `{item}`")))
+        })
+        .collect()
+}
+
+/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).
+fn parse_proxy(item: &str) -> Option<ipnet::IpNet> {
+    item.parse::<ipnet::IpNet>().ok().or_else(|| {
+        item.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
+/// `scheme://host[:port]`, exactly as browsers send it in `Origin`.
+fn parse_origin(item: &str) -> Option<String> {
+    let (scheme, rest) = item.split_once("://")?;
+    let valid = matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains('/')
+        && !rest.contains('*');
+    valid.then(|| item.to_owned())
 }
 
 /// In development with no secret configured, generate one once and keep it beside the data so
@@ -396,6 +442,33 @@ mod tests {
         let error = config_from(&[("JWT_SECRET", SECRET), ("ACCESS_TOKEN_TTL_SECONDS", "soon")])
             .unwrap_err();
         assert!(error.0.contains("ACCESS_TOKEN_TTL_SECONDS"), "{error}");
+    }
+
+    #[test]
+    fn lists_are_parsed_and_bad_entries_named() {
+        let config = config_from(&[
+            ("JWT_SECRET", SECRET),
+            ("TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,,::1"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://app.example.org,http://localhost:5173",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 3);
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://app.example.org", "http://localhost:5173"]
+        );
+        let bad =
+            config_from(&[("JWT_SECRET", SECRET), ("TRUSTED_PROXIES", "proxy.local")]).unwrap_err();
+        assert!(bad.0.contains("TRUSTED_PROXIES"), "{bad}");
+        let wildcard =
+            config_from(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", "*")]).unwrap_err();
+        assert!(wildcard.0.contains("CORS_ALLOWED_ORIGINS"), "{wildcard}");
+        let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(defaults.auth_rate_limit_per_minute, 30);
+        assert!(defaults.trusted_proxies.is_empty() && defaults.cors_allowed_origins.is_empty());
     }
 
     #[test]

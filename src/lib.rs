@@ -5,6 +5,7 @@
 //! same application on port 0 with a database of their own.
 
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod errors;
@@ -16,12 +17,14 @@ pub mod web_client;
 
 use std::net::TcpListener;
 
+use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{App, HttpServer, web};
 
-use crate::auth::AuthState;
+use crate::auth::{AuthRateLimit, AuthState};
+use crate::client_addr::TrustedProxies;
 use crate::config::Config;
 use crate::db::Database;
 use crate::errors::{ApiError, render_framework_errors};
@@ -67,7 +70,7 @@ impl Application {
                 source,
             })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, database.clone(), auth_state)?;
+        let server = serve(listener, database.clone(), auth_state, config)?;
         auth::spawn_purge_task(database);
         tracing::info!(
             port,
@@ -94,16 +97,53 @@ fn listener_display(bind_addr: &str, port: u16) -> String {
     }
 }
 
+/// Cross-origin access for browser clients on the origins in `CORS_ALLOWED_ORIGINS`, with
+/// credentials (the refresh cookie). Any other origin gets no CORS headers at all, so the
+/// browser keeps it from reading responses; same-origin requests need none.
+fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-token-transport"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(600);
+    for origin in allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 fn serve(
     listener: TcpListener,
     database: Database,
     auth_state: AuthState,
+    config: &Config,
 ) -> Result<Server, std::io::Error> {
     let database = web::Data::new(database);
     let access_keys = web::Data::new(auth_state.access_keys.clone());
     let auth_state = web::Data::new(auth_state);
+    let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
+    // Built once, outside the worker factory, so every worker shares the same buckets.
+    let rate_limit = AuthRateLimit::new(config.auth_rate_limit_per_minute, trusted_proxies.clone());
+    let trusted_proxies = web::Data::new(trusted_proxies);
+    let cors_origins = config.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
+        let rate_limit = rate_limit.clone();
         App::new()
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
             .wrap(ErrorHandlers::new().default_handler(render_framework_errors))
             // One line per request. Request lines carry no secrets: tokens travel in headers,
             // cookies and bodies only.
@@ -111,6 +151,7 @@ fn serve(
             .app_data(database.clone())
             .app_data(auth_state.clone())
             .app_data(access_keys.clone())
+            .app_data(trusted_proxies.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|error, _| {
@@ -125,7 +166,7 @@ fn serve(
                     // API responses are private to their caller; never cache them.
                     .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
                     .service(web::resource("/openapi.json").route(web::get().to(openapi::serve)))
-                    .configure(auth::configure)
+                    .configure(|config| auth::configure(config, &rate_limit))
                     .configure(tasks::configure)
                     .default_service(web::to(|| async {
                         Err::<actix_web::HttpResponse, _>(ApiError::NotFound)

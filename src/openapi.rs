@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::routes as auth;
+use crate::auth::routes::{self as auth, TRANSPORT_HEADER};
 use crate::tasks::routes as tasks;
 
 #[derive(OpenApi)]
@@ -27,6 +27,9 @@ use crate::tasks::routes as tasks;
         auth::logout,
         auth::logout_all,
         auth::me,
+        auth::change_password,
+        auth::list_sessions,
+        auth::revoke_session,
         tasks::list_tasks,
         tasks::create_task,
         tasks::get_task,
@@ -79,25 +82,77 @@ pub fn document() -> utoipa::openapi::OpenApi {
                 parameters.insert(0, user_id_parameter());
                 operation.responses.responses.insert(
                     "403".into(),
-                    ResponseBuilder::new()
-                        .description(
-                            "`{user_id}` is not the token's subject; nothing is read or written",
-                        )
-                        .content(
-                            "application/json",
-                            utoipa::openapi::ContentBuilder::new()
-                                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
-                                .build(),
-                        )
-                        .build()
-                        .into(),
+                    error_response(
+                        "`{user_id}` is not the token's subject; nothing is read or written",
+                    )
+                    .into(),
                 );
             }
             Some((format!("{COMPAT_TASKS_PREFIX}{rest}"), item))
         })
         .collect();
     openapi.paths.paths.extend(compat);
+    for item in openapi.paths.paths.values_mut() {
+        for operation in operations_mut(item) {
+            document_shared_failures(operation);
+        }
+    }
     openapi
+}
+
+/// Answers every operation of a kind can give, added here once instead of on each handler:
+/// the body extractor's 400/413/415 and the transport header's 400.
+fn document_shared_failures(operation: &mut utoipa::openapi::path::Operation) {
+    let mut add = |status: &str, description: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_response(description).into());
+    };
+    if operation.request_body.is_some() {
+        add("400", "The body is not valid JSON (`malformed_json`)");
+        add(
+            "413",
+            "The body is larger than 16 KiB (`payload_too_large`)",
+        );
+        add(
+            "415",
+            "A body was sent without `Content-Type: application/json` (`unsupported_media_type`)",
+        );
+    }
+    let transport = operation
+        .parameters
+        .iter_mut()
+        .flatten()
+        .find(|parameter| parameter.name == TRANSPORT_HEADER);
+    if let Some(parameter) = transport {
+        parameter.schema = Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(["cookie", "body"]))
+                .into(),
+        );
+        let response = error_response(
+            "The body is not valid JSON, or `X-Token-Transport` is neither `cookie` nor `body`",
+        );
+        operation
+            .responses
+            .responses
+            .insert("400".into(), response.into());
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
 }
 
 fn user_id_parameter() -> Parameter {

@@ -105,3 +105,21 @@ pub fn find_by_id(connection: &mut AnyConnection, user_id: &str) -> Result<Optio
         .first(connection)
         .optional()?)
 }
+
+/// Stores a new password hash. A user deleted meanwhile is not found.
+pub fn update_password(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    password_hash: &str,
+) -> Result<(), ApiError> {
+    let updated = diesel::update(users::table.find(user_id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(connection)?;
+    if updated == 0 {
+        return Err(ApiError::invalid_token());
+    }
+    Ok(())
+}

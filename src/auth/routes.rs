@@ -8,12 +8,13 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use std::future::{Ready, ready};
 
-use super::AuthState;
 use super::accounts::{self, UserView};
 use super::credentials::{DisplayName, Email, NewPassword};
 use super::guard::AuthenticatedUser;
 use super::sessions::{self, ClientInfo, IssuedRefresh, Rotation};
 use super::tokens::{RefreshToken, seconds_until};
+use super::{AuthState, throttle};
+use crate::client_addr::TrustedProxies;
 use crate::db::{self, Database};
 use crate::errors::{ApiError, ApiResult, ErrorBody, FieldError};
 use crate::extract::{Json, OptionalJson};
@@ -29,15 +30,21 @@ const MAX_REFRESH_TOKEN_CHARS: usize = 256;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(value_type = String, required = true, format = Email)]
     pub email: Option<String>,
+    /// 8 to 128 characters, and not easy to guess.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
     pub password: Option<String>,
+    #[schema(max_length = 100)]
     pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(value_type = String, required = true)]
     pub email: Option<String>,
+    #[schema(value_type = String, required = true)]
     pub password: Option<String>,
 }
 
@@ -101,11 +108,64 @@ impl FromRequest for ClientInfo {
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|value| value.chars().take(256).collect());
+        let ip_address = request
+            .app_data::<web::Data<TrustedProxies>>()
+            .map(|proxies| proxies.get_ref().clone())
+            .unwrap_or_default()
+            .client_ip(request.peer_addr(), request.headers())
+            .map(|ip| ip.to_string());
         ready(Ok(ClientInfo {
             user_agent,
-            ip_address: request.peer_addr().map(|address| address.ip().to_string()),
+            ip_address,
         }))
     }
+}
+
+/// Checks `password` for the account `user` (or, when there is none, spends the same work on a
+/// dummy hash), under the per-address back-off of [`throttle`]: an attempt made while the
+/// back-off runs is refused unchecked, and a wrong password lengthens it. On success the
+/// caller resets the back-off in the same transaction that acts on the login.
+async fn check_password(
+    state: &AuthState,
+    db: &Database,
+    throttle_key: String,
+    password: String,
+    user: Option<accounts::User>,
+    client: &ClientInfo,
+) -> ApiResult<Option<accounts::User>> {
+    let key = throttle_key.clone();
+    if let Some(wait) = db
+        .run(move |connection| throttle::remaining_wait(connection, &key, db::now()))
+        .await?
+    {
+        tracing::warn!(
+            user_id = user.as_ref().map(|u| u.id.as_str()).unwrap_or("-"),
+            ip = client.ip_address.as_deref().unwrap_or("-"),
+            wait_seconds = wait.as_secs(),
+            "login attempt refused during back-off"
+        );
+        return Err(throttle::too_many_attempts(wait));
+    }
+    let hasher = state.hasher.clone();
+    let (verified, user) = web::block(move || match user {
+        Some(user) => (hasher.verify(&password, &user.password_hash), Some(user)),
+        None => {
+            hasher.verify_against_dummy(&password);
+            (false, None)
+        }
+    })
+    .await?;
+    if verified {
+        return Ok(user);
+    }
+    tracing::warn!(
+        user_id = user.as_ref().map(|u| u.id.as_str()).unwrap_or("-"),
+        ip = client.ip_address.as_deref().unwrap_or("-"),
+        "failed login"
+    );
+    db.run(move |connection| throttle::record_failure(connection, &throttle_key))
+        .await?;
+    Ok(None)
 }
 
 fn token_response(
@@ -206,6 +266,7 @@ fn required(value: Option<String>, field: &str, errors: &mut Vec<FieldError>) ->
         (status = 201, description = "Account created", body = TokenResponse),
         (status = 409, description = "Email already registered", body = ErrorBody),
         (status = 422, description = "Invalid email, password or name", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn register(
@@ -268,6 +329,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Unknown email or wrong password (indistinguishable)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or too many failures for this email; see Retry-After", body = ErrorBody),
         (status = 422, description = "Missing fields", body = ErrorBody),
     )
 )]
@@ -284,11 +346,9 @@ pub async fn login(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let invalid =
-        || ApiError::unauthorized("invalid_credentials", "email or password is incorrect");
-
     // An address that cannot be an account is still answered like a wrong password, after the
     // same amount of work.
+    let throttle_key = throttle::key_for(&email);
     let user = match Email::parse(&email) {
         Ok(email) => {
             db.run(move |connection| accounts::find_by_email(connection, &email))
@@ -296,31 +356,22 @@ pub async fn login(
         }
         Err(_) => None,
     };
-    let hasher = state.hasher.clone();
-    let (verified, user) = web::block(move || match user {
-        Some(user) => (hasher.verify(&password, &user.password_hash), Some(user)),
-        None => {
-            hasher.verify_against_dummy(&password);
-            (false, None)
-        }
-    })
-    .await?;
-    let user = match (verified, user) {
-        (true, Some(user)) => user,
-        (_, user) => {
-            tracing::warn!(
-                user_id = user.as_ref().map(|u| u.id.as_str()).unwrap_or("-"),
-                ip = client.ip_address.as_deref().unwrap_or("-"),
-                "failed login"
-            );
-            return Err(invalid());
-        }
+    let Some(user) =
+        check_password(&state, &db, throttle_key.clone(), password, user, &client).await?
+    else {
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "email or password is incorrect",
+        ));
     };
 
     let policy = state.session_policy;
     let user_id = user.id.clone();
     let refresh = db
-        .transaction(move |connection| sessions::start(connection, &user_id, &client, &policy))
+        .transaction(move |connection| {
+            throttle::reset(connection, &throttle_key)?;
+            sessions::start(connection, &user_id, &client, &policy)
+        })
         .await?;
     token_response(&state, StatusCode::OK, transport, &user, refresh)
 }
@@ -328,12 +379,14 @@ pub async fn login(
 /// Exchange a refresh token for a new pair. The presented token never works again.
 #[utoipa::path(
     post, path = "/api/auth/refresh", tag = "auth",
-    request_body(content = RefreshRequest, description = "Optional with the cookie transport"),
+    request_body(content = Option<RefreshRequest>, description = "Optional with the cookie transport"),
     params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to read and set the refresh token as an HttpOnly cookie")),
     responses(
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 401, description = "Unknown, expired or revoked token; a reused token also revokes its session", body = ErrorBody),
         (status = 409, description = "`refresh_conflict`: reused within the grace window; retry with the newest token", body = ErrorBody),
+        (status = 422, description = "No `refresh_token` in the body (body transport)", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn refresh(
@@ -391,9 +444,12 @@ pub async fn refresh(
 /// End the session the refresh token belongs to. Idempotent.
 #[utoipa::path(
     post, path = "/api/auth/logout", tag = "auth",
-    request_body(content = RefreshRequest, description = "Optional with the cookie transport"),
+    request_body(content = Option<RefreshRequest>, description = "Optional with the cookie transport"),
     params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to read the refresh token from its cookie (and clear it)")),
-    responses((status = 204, description = "The session is revoked (or already was)"))
+    responses(
+        (status = 204, description = "The session is revoked (or already was)"),
+        (status = 422, description = "No `refresh_token` in the body (body transport)", body = ErrorBody),
+    )
 )]
 pub async fn logout(
     request: HttpRequest,
@@ -462,4 +518,168 @@ pub async fn me(
     // A token can outlive its account; it is no longer valid then.
     let user = found.ok_or_else(ApiError::invalid_token)?;
     Ok(web::Json(UserView::from(&user)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, required = true)]
+    pub current_password: Option<String>,
+    /// 8 to 128 characters, and not easy to guess.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
+    pub new_password: Option<String>,
+}
+
+/// Change the caller's password. Every other session is revoked; this one stays.
+#[utoipa::path(
+    post, path = "/api/auth/password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; every other session is revoked"),
+        (status = 401, description = "Wrong current password, or a missing or invalid access token", body = ErrorBody),
+        (status = 422, description = "Missing fields, or a new password that is too short, too long or too easy to guess", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn change_password(
+    caller: AuthenticatedUser,
+    state: web::Data<AuthState>,
+    db: web::Data<Database>,
+    client: ClientInfo,
+    Json(request): Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Vec::new();
+    let current = required(request.current_password, "current_password", &mut errors);
+    let new = required(request.new_password, "new_password", &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let user_id = caller.user_id.clone();
+    let user = db
+        .run(move |connection| accounts::find_by_id(connection, &user_id))
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    let local_part = user.email.split('@').next().unwrap_or_default().to_owned();
+    let context = [
+        user.email.as_str(),
+        local_part.as_str(),
+        user.name.as_deref().unwrap_or_default(),
+    ];
+    let new = NewPassword::parse(new, "new_password", &context)
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+
+    let throttle_key = throttle::key_for(&user.email);
+    let Some(user) = check_password(
+        &state,
+        &db,
+        throttle_key.clone(),
+        current,
+        Some(user),
+        &client,
+    )
+    .await?
+    else {
+        return Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "the current password is incorrect",
+        ));
+    };
+    let hasher = state.hasher.clone();
+    let new_hash = web::block(move || hasher.hash(new.expose()))
+        .await?
+        .map_err(ApiError::internal)?;
+    let (user_id, keep) = (user.id.clone(), caller.session_id.clone());
+    let revoked = db
+        .transaction(move |connection| {
+            accounts::update_password(connection, &user_id, &new_hash)?;
+            throttle::reset(connection, &throttle_key)?;
+            sessions::revoke_all_except(connection, &user_id, &keep)
+        })
+        .await?;
+    tracing::warn!(
+        user_id = %user.id,
+        ip = client.ip_address.as_deref().unwrap_or("-"),
+        other_sessions_revoked = revoked,
+        "password changed"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub last_used_at: String,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+    /// The session the calling access token belongs to.
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionView>,
+}
+
+/// The caller's active sessions (logins), most recently used first.
+#[utoipa::path(
+    get, path = "/api/auth/sessions", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active sessions", body = SessionList),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
+pub async fn list_sessions(
+    caller: AuthenticatedUser,
+    db: web::Data<Database>,
+) -> ApiResult<web::Json<SessionList>> {
+    let user_id = caller.user_id.clone();
+    let active = db
+        .run(move |connection| sessions::list_active(connection, &user_id))
+        .await?;
+    Ok(web::Json(SessionList {
+        items: active
+            .into_iter()
+            .map(|session| SessionView {
+                current: session.id == caller.session_id,
+                id: session.id,
+                created_at: accounts::rfc3339(session.created_at),
+                last_used_at: accounts::rfc3339(session.last_used_at),
+                user_agent: session.user_agent,
+                ip_address: session.ip_address,
+            })
+            .collect(),
+    }))
+}
+
+/// Revoke one of the caller's sessions (log out another device).
+#[utoipa::path(
+    delete, path = "/api/auth/sessions/{session_id}", tag = "auth",
+    params(("session_id" = String, Path, description = "Session id (UUID)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such active session for this user", body = ErrorBody),
+    )
+)]
+pub async fn revoke_session(
+    caller: AuthenticatedUser,
+    path: web::Path<String>,
+    db: web::Data<Database>,
+) -> ApiResult<HttpResponse> {
+    let session_id = uuid::Uuid::parse_str(&path.into_inner())
+        .map_err(|_| ApiError::NotFound)?
+        .hyphenated()
+        .to_string();
+    let (user_id, revoked_id) = (caller.user_id.clone(), session_id.clone());
+    db.run(move |connection| sessions::revoke_one(connection, &user_id, &revoked_id))
+        .await?;
+    tracing::warn!(user_id = %caller.user_id, %session_id, "session revoked by its owner");
+    Ok(HttpResponse::NoContent().finish())
 }

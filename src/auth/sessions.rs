@@ -280,3 +280,67 @@ pub fn purge_expired(connection: &mut AnyConnection) -> Result<(usize, usize), A
         diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(connection)?;
     Ok((tokens, sessions))
 }
+
+/// A live session as its owner sees it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct ActiveSession {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// The user's sessions that are neither revoked nor past their absolute lifetime, most
+/// recently used first.
+pub fn list_active(
+    connection: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Vec<ActiveSession>, ApiError> {
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(db::now()))
+        .order((sessions::last_used_at.desc(), sessions::id.desc()))
+        .select(ActiveSession::as_select())
+        .load(connection)?)
+}
+
+/// Revokes one live session of `user_id`. Someone else's session, or one already ended, is
+/// not found: the answer does not tell them apart.
+pub fn revoke_one(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), ApiError> {
+    let revoked = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(db::now())),
+    )
+    .set(sessions::revoked_at.eq(db::now()))
+    .execute(connection)?;
+    if revoked == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(())
+}
+
+/// Revokes every live session of `user_id` except `keep`; returns how many.
+pub fn revoke_all_except(
+    connection: &mut AnyConnection,
+    user_id: &str,
+    keep: &str,
+) -> Result<usize, ApiError> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(db::now()))
+    .execute(connection)?)
+}

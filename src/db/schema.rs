@@ -10,8 +10,14 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        failed_login_count -> Integer,
-        last_failed_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_throttles (email_hash) {
+        email_hash -> Text,
+        failures -> Integer,
+        last_failed_at -> Timestamp,
     }
 }
 
@@ -53,4 +59,10 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(tasks -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, tasks);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    tasks,
+    login_throttles
+);

@@ -75,7 +75,10 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskRequest {
+    /// 1 to 200 characters after trimming.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     pub completed: Option<bool>,
 }
@@ -84,7 +87,10 @@ pub struct CreateTaskRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceTaskRequest {
+    /// 1 to 200 characters after trimming.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub title: Option<String>,
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     pub completed: Option<bool>,
 }
@@ -93,14 +99,17 @@ pub struct ReplaceTaskRequest {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTaskRequest {
+    /// 1 to 200 characters after trimming; not null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 200)]
     pub title: Option<Option<String>>,
+    /// `null` clears the description.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, required = false, max_length = 1000)]
     pub description: Option<Option<String>>,
+    /// Not null.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool, required = false)]
     pub completed: Option<Option<bool>>,
 }
 
@@ -208,11 +217,24 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct ListTasksQuery {
     /// `all` (default), `pending` or `completed`.
+    #[param(inline, value_type = Option<StatusParam>)]
     pub status: Option<String>,
     /// Page size, 1 to 100 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
+}
+
+/// The documented values of `status`. The query keeps the raw text so that a wrong value gets
+/// a 422 naming the parameter, rather than serde's generic complaint.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum StatusParam {
+    All,
+    Pending,
+    Completed,
 }
 
 /// A valid list request.
@@ -339,5 +361,125 @@ mod tests {
         assert!(query(None, Some("0")).parse().is_err());
         assert!(query(None, Some("101")).parse().is_err());
         assert!(query(None, Some("ten")).parse().is_err());
+    }
+}
+
+/// Whatever a client sends, parsing either yields values that obey every rule or refuses with
+/// a field-level 422 or a 400; it never panics and never lets a rule-breaking value through.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::extract::parse_json;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn any_json_scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,260}".prop_map(Value::from),
+            "[ \\t\\n]{0,3}[a-z\\u{0}<>'\"é🎉]{0,5}[ \\t\\n]{0,3}".prop_map(Value::from),
+        ]
+    }
+
+    fn any_body() -> impl Strategy<Value = Value> {
+        (
+            proptest::option::of(any_json_scalar()),
+            proptest::option::of(any_json_scalar()),
+            proptest::option::of(any_json_scalar()),
+            proptest::option::of(any_json_scalar()),
+        )
+            .prop_map(|(title, description, completed, extra)| {
+                let mut body = serde_json::Map::new();
+                for (key, value) in [
+                    ("title", title),
+                    ("description", description),
+                    ("completed", completed),
+                    ("other", extra),
+                ] {
+                    if let Some(value) = value {
+                        body.insert(key.into(), value);
+                    }
+                }
+                Value::Object(body)
+            })
+    }
+
+    fn assert_obeys_rules(fields: &TaskFields) {
+        let title = fields.title.clone().into_string();
+        assert_eq!(title.trim(), title);
+        assert!((1..=TITLE_MAX_CHARS).contains(&title.chars().count()));
+        assert!(!title.contains('\0'));
+        if let Some(description) = fields.description.clone().into_inner() {
+            assert!(description.chars().count() <= DESCRIPTION_MAX_CHARS);
+            assert!(!description.contains('\0'));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn titles_are_accepted_exactly_when_the_rules_hold(raw in ".{0,250}") {
+            let trimmed = raw.trim();
+            let valid = !trimmed.is_empty() && trimmed.chars().count() <= TITLE_MAX_CHARS && !trimmed.contains('\0');
+            match TaskTitle::parse(&raw) {
+                Ok(title) => {
+                    prop_assert!(valid);
+                    prop_assert_eq!(title.into_string(), trimmed);
+                }
+                Err(error) => {
+                    prop_assert!(!valid);
+                    prop_assert_eq!(error.field, "title");
+                }
+            }
+        }
+
+        #[test]
+        fn create_bodies_parse_to_valid_fields_or_a_client_error(body in any_body()) {
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let parsed = parse_json::<CreateTaskRequest>(&bytes).and_then(CreateTaskRequest::parse);
+            match parsed {
+                Ok(fields) => {
+                    assert_obeys_rules(&fields);
+                    let title = fields.title.into_string();
+                    prop_assert_eq!(body["title"].as_str().map(str::trim), Some(title.as_str()));
+                    prop_assert!(body.get("other").is_none());
+                }
+                Err(ApiError::Validation(details)) => prop_assert!(!details.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
+        fn patch_bodies_parse_to_valid_changes_or_a_client_error(body in any_body()) {
+            let bytes = serde_json::to_vec(&body).unwrap();
+            match parse_json::<PatchTaskRequest>(&bytes).and_then(PatchTaskRequest::parse) {
+                Ok(changes) => {
+                    if let Some(title) = changes.title {
+                        let title = title.into_string();
+                        prop_assert!(!title.is_empty() && title.chars().count() <= TITLE_MAX_CHARS);
+                    }
+                    prop_assert_eq!(changes.completed.is_some(), body.get("completed").is_some());
+                    prop_assert!(body.get("other").is_none());
+                }
+                Err(ApiError::Validation(details)) => prop_assert!(!details.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_json::<CreateTaskRequest>(&bytes).and_then(CreateTaskRequest::parse);
+            let _ = parse_json::<PatchTaskRequest>(&bytes).and_then(PatchTaskRequest::parse);
+        }
+    }
+
+    #[test]
+    fn a_known_good_body_parses() {
+        let fields =
+            parse_json::<CreateTaskRequest>(&serde_json::to_vec(&json!({"title": " a "})).unwrap())
+                .and_then(CreateTaskRequest::parse)
+                .unwrap();
+        assert_eq!(fields.title.into_string(), "a");
     }
 }

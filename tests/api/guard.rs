@@ -5,12 +5,21 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-/// Every bearer-guarded route, with a body where it takes one.
+pub const PLACEHOLDER_TASK_ID: &str = "0190f1a2-0000-7000-8000-000000000001";
+pub const PLACEHOLDER_SESSION_ID: &str = "0190f1a2-0000-7000-8000-0000000000cc";
+
+/// Every bearer-guarded route, with a concrete id where the path takes one.
 pub fn protected_routes(user_id: &str) -> Vec<(Method, String)> {
-    let task = "0190f1a2-0000-7000-8000-000000000001";
+    let task = PLACEHOLDER_TASK_ID;
     vec![
         (Method::GET, "/api/auth/me".into()),
         (Method::POST, "/api/auth/logout-all".into()),
+        (Method::POST, "/api/auth/password".into()),
+        (Method::GET, "/api/auth/sessions".into()),
+        (
+            Method::DELETE,
+            format!("/api/auth/sessions/{PLACEHOLDER_SESSION_ID}"),
+        ),
         (Method::GET, "/api/tasks".into()),
         (Method::POST, "/api/tasks".into()),
         (Method::GET, format!("/api/tasks/{task}")),

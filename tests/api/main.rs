@@ -6,4 +6,6 @@ mod auth;
 mod errors;
 mod guard;
 mod helpers;
+mod properties;
+mod security;
 mod tasks;

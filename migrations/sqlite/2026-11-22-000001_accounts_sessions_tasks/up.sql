@@ -6,9 +6,16 @@ CREATE TABLE users (
     name TEXT,
     password_hash TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
-    updated_at TIMESTAMP NOT NULL,
-    failed_login_count INTEGER NOT NULL DEFAULT 0,
-    last_failed_login_at TIMESTAMP
+    updated_at TIMESTAMP NOT NULL
+);
+
+-- Failed logins per email address (SHA-256 of the trimmed, lower-cased address, so unknown
+-- addresses are throttled exactly like real ones and no typed address is stored). Kept in the
+-- database so the back-off holds across every instance sharing it.
+CREATE TABLE login_throttles (
+    email_hash CHAR(64) PRIMARY KEY NOT NULL,
+    failures INTEGER NOT NULL,
+    last_failed_at TIMESTAMP NOT NULL
 );
 
 -- One row per login: every refresh token descends from exactly one session.

@@ -1,0 +1,140 @@
+//! Property tests through HTTP: whatever body a client sends to the task routes, the answer is
+//! the documented success or a 4xx, and a refused request writes nothing at all.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+fn any_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i32>().prop_map(Value::from),
+        ".{0,210}".prop_map(Value::from),
+        "[ \\t]{0,2}[a-z<>\\u{0}é]{0,4}[ \\t]{0,2}".prop_map(Value::from),
+        "x{995,1005}".prop_map(Value::from),
+    ]
+}
+
+fn any_body() -> impl Strategy<Value = Value> {
+    proptest::collection::btree_map(
+        prop_oneof![
+            Just("title"),
+            Just("description"),
+            Just("completed"),
+            Just("owner")
+        ],
+        any_scalar(),
+        0..4,
+    )
+    .prop_map(|fields| Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+}
+
+/// Draws `count` bodies from a fixed seed, so a failure reproduces.
+fn sample_bodies(count: usize) -> Vec<Value> {
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    (0..count)
+        .map(|_| {
+            any_body()
+                .new_tree(&mut runner)
+                .expect("generate a body")
+                .current()
+        })
+        .collect()
+}
+
+async fn all_tasks(app: &TestApp, user: &TestUser) -> Value {
+    let response = app
+        .authed(Method::GET, "/api/tasks?limit=100", &user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.unwrap()["items"].clone()
+}
+
+#[actix_web::test]
+async fn any_task_body_is_applied_as_documented_or_refused_without_a_write() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    let existing = app
+        .create_task(
+            &user,
+            serde_json::json!({"title": "keep me", "description": "as is"}),
+        )
+        .await;
+    let existing_path = format!("/api/tasks/{}", existing["id"].as_str().unwrap());
+
+    let (mut applied, mut refused) = (0, 0);
+    for body in sample_bodies(48) {
+        for (method, path) in [
+            (Method::POST, "/api/tasks"),
+            (Method::PUT, existing_path.as_str()),
+            (Method::PATCH, existing_path.as_str()),
+        ] {
+            let before = all_tasks(&app, &user).await;
+            let response = app
+                .authed(method.clone(), path, &user.access_token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            assert!(!status.is_server_error(), "{method} {body} -> {status}");
+            let after = all_tasks(&app, &user).await;
+            if status.is_client_error() {
+                assert_eq!(
+                    before, after,
+                    "{method} {body} was refused ({status}) yet wrote"
+                );
+                refused += 1;
+                continue;
+            }
+            applied += 1;
+            let task: Value = response.json().await.unwrap();
+            if let Some(title) = body.get("title") {
+                assert_eq!(
+                    task["title"].as_str(),
+                    title.as_str().map(str::trim),
+                    "{method} {body}"
+                );
+            }
+            if method == Method::POST {
+                assert_eq!(status, StatusCode::CREATED);
+                assert_eq!(
+                    after.as_array().unwrap().len(),
+                    before.as_array().unwrap().len() + 1
+                );
+                // Clean up so the list stays within one page.
+                let created = format!("/api/tasks/{}", task["id"].as_str().unwrap());
+                app.authed(Method::DELETE, &created, &user.access_token)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                assert_eq!(status, StatusCode::OK);
+                assert_eq!(
+                    after.as_array().unwrap().len(),
+                    before.as_array().unwrap().len()
+                );
+                if let Some(description) = body.get("description") {
+                    assert_eq!(&task["description"], description, "{method} {body}");
+                }
+            }
+        }
+    }
+    // The sample must exercise both outcomes, or the property says nothing.
+    assert!(
+        applied >= 10 && refused >= 10,
+        "applied {applied}, refused {refused}"
+    );
+}
