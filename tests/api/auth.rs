@@ -514,3 +514,32 @@ async fn passwords_are_stored_as_argon2id_hashes_only() {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
 }
+
+#[actix_web::test]
+async fn expired_refresh_tokens_are_purged_but_live_ones_kept() {
+    use diesel::prelude::*;
+    use todo_server::db::schema::refresh_tokens;
+    let app = spawn_app_with(&[("REFRESH_TOKEN_TTL_SECONDS", "1")]).await;
+    let first = app.new_user().await;
+    app.refreshed(&first).await;
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    let fresh = app.login_user(&first.email).await;
+
+    let mut connection = app.connection();
+    let before: i64 = refresh_tokens::table
+        .count()
+        .get_result(&mut connection)
+        .unwrap();
+    assert_eq!(before, 3);
+    let (tokens, _sessions) = todo_server::auth::sessions::purge_expired(&mut connection).unwrap();
+    assert_eq!(tokens, 2, "the two expired tokens go");
+    let after: i64 = refresh_tokens::table
+        .count()
+        .get_result(&mut connection)
+        .unwrap();
+    assert_eq!(after, 1);
+    assert_eq!(
+        app.refresh(&fresh.refresh_token).await.status(),
+        StatusCode::OK
+    );
+}
