@@ -1,16 +1,34 @@
 // Browser helpers: launch Debian's Chromium through playwright-core, a test
 // wrapper that saves a screenshot on failure, and UI steps shared by tests.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startServer } from './server.mjs';
 
 const E2E_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS_DIR = path.join(E2E_DIR, 'artifacts');
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Starts one server (with `serverOptions`, see startServer) and one browser for the calling
+ * test file, and stops both after it. Read them from the returned object inside tests.
+ */
+export function serverAndBrowser(serverOptions = {}) {
+  const fixture = { server: null, browser: null };
+  before(async () => {
+    fixture.server = await startServer(serverOptions);
+    fixture.browser = await launchBrowser();
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.stop();
+  });
+  return fixture;
+}
 
 export function launchBrowser() {
   return chromium.launch({

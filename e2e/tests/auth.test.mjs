@@ -1,32 +1,19 @@
 // Error messages on the sign-in and sign-up forms.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
 import {
-  PASSWORD, e2e, expectText, expectVisible, launchBrowser, logIn, signUp, uniqueEmail,
+  PASSWORD, e2e, expectText, expectVisible, serverAndBrowser, logIn, signUp, uniqueEmail,
 } from '../lib/browser.mjs';
 
-let server;
-let browser;
+const fixture = serverAndBrowser();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-e2e('wrong credentials, taken email and a weak password each get a clear message', () => browser, async ({ newContext, newPage }) => {
+e2e('wrong credentials, taken email and a weak password each get a clear message', () => fixture.browser, async ({ newContext, newPage }) => {
   const email = uniqueEmail('errors');
   const first = await newPage(await newContext());
-  await first.goto(server.baseURL);
+  await first.goto(fixture.server.baseURL);
   await signUp(first, { email });
 
   const page = await newPage(await newContext());
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
 
   // Wrong password: 401 invalid_credentials.
   await page.locator('#login-email').fill(email);
@@ -62,9 +49,9 @@ e2e('wrong credentials, taken email and a weak password each get a clear message
   await logIn(page, { email });
 });
 
-e2e('rate limiting shows the Retry-After wait and holds the button', () => browser, async ({ newPage }) => {
+e2e('rate limiting shows the Retry-After wait and holds the button', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await expectVisible(page.locator('#auth-view'));
   // The suite's server runs with rate limiting off, so answer as a limited server would.
   await page.route('**/api/auth/login', (route) => route.fulfill({
@@ -82,9 +69,9 @@ e2e('rate limiting shows the Retry-After wait and holds the button', () => brows
   await expectText(button, /Log in \(\d+\)/);
 });
 
-e2e('a lost connection is reported, not mistaken for a logout', () => browser, async ({ newPage }) => {
+e2e('a lost connection is reported, not mistaken for a logout', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('offline') });
   await page.route('**/api/tasks*', (route) => route.abort('internetdisconnected'));
   await page.getByLabel('New task', { exact: true }).fill('Written while offline');

@@ -1,31 +1,18 @@
 // Phone-sized screens: nothing overflows sideways and everything is reachable.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
 import {
-  addTask, e2e, expectCount, expectVisible, launchBrowser, signUp, taskItem, uniqueEmail,
+  addTask, e2e, expectCount, expectVisible, serverAndBrowser, signUp, taskItem, uniqueEmail,
 } from '../lib/browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fixture = serverAndBrowser();
 
 const noSidewaysScroll = (page) =>
   page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
 
-e2e('fits a phone screen', () => browser, async ({ newContext, newPage }) => {
+e2e('fits a phone screen', () => fixture.browser, async ({ newContext, newPage }) => {
   const context = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const page = await newPage(context);
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await expectVisible(page.locator('#auth-view'));
   assert.ok(await noSidewaysScroll(page), 'auth view fits');
 

@@ -1,29 +1,16 @@
 // Sessions: reload, new tab, isolation between users, logging out.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
 import {
   addTask, e2e, expectCount, expectHidden, expectText, expectVisible,
-  launchBrowser, logIn, signUp, taskItems, titles, uniqueEmail,
+  serverAndBrowser, logIn, signUp, taskItems, titles, uniqueEmail,
 } from '../lib/browser.mjs';
 
-let server;
-let browser;
+const fixture = serverAndBrowser();
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-e2e('stays signed in across a reload and in a new tab, with the token kept out of storage', () => browser, async ({ newContext, newPage }) => {
+e2e('stays signed in across a reload and in a new tab, with the token kept out of storage', () => fixture.browser, async ({ newContext, newPage }) => {
   const context = await newContext();
   const page = await newPage(context);
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('reload') });
   await addTask(page, 'Survives reloads');
 
@@ -32,7 +19,7 @@ e2e('stays signed in across a reload and in a new tab, with the token kept out o
   assert.deepEqual(await titles(page), ['Survives reloads']);
 
   const second = await newPage(context);
-  await second.goto(server.baseURL);
+  await second.goto(fixture.server.baseURL);
   await expectVisible(second.locator('#tasks-view'));
   await expectCount(taskItems(second), 1);
 
@@ -49,15 +36,15 @@ e2e('stays signed in across a reload and in a new tab, with the token kept out o
   assert.ok(cookies.every((c) => c.httpOnly), 'every cookie is HttpOnly');
 });
 
-e2e('a second user in another browser context sees none of the first user’s tasks', () => browser, async ({ newContext, newPage }) => {
+e2e('a second user in another browser context sees none of the first user’s tasks', () => fixture.browser, async ({ newContext, newPage }) => {
   const alice = await newPage(await newContext());
-  await alice.goto(server.baseURL);
+  await alice.goto(fixture.server.baseURL);
   await signUp(alice, { email: uniqueEmail('alice'), name: 'Alice' });
   await addTask(alice, 'Alice secret plan');
   await addTask(alice, 'Alice groceries');
 
   const bob = await newPage(await newContext());
-  await bob.goto(server.baseURL);
+  await bob.goto(fixture.server.baseURL);
   await expectVisible(bob.locator('#auth-view'));
   await signUp(bob, { email: uniqueEmail('bob'), name: 'Bob' });
   await expectVisible(bob.getByTestId('empty-state'));
@@ -76,10 +63,10 @@ e2e('a second user in another browser context sees none of the first user’s ta
   await expectText(alice.getByTestId('current-user'), 'Alice');
 });
 
-e2e('log out removes the list, and a reload stays logged out', () => browser, async ({ newPage }) => {
+e2e('log out removes the list, and a reload stays logged out', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
   const email = uniqueEmail('logout');
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email });
   await addTask(page, 'Private task');
 
@@ -98,14 +85,14 @@ e2e('log out removes the list, and a reload stays logged out', () => browser, as
   await expectCount(taskItems(page), 1);
 });
 
-e2e('log out everywhere ends the session in other browsers too', () => browser, async ({ newContext, newPage }) => {
+e2e('log out everywhere ends the session in other browsers too', () => fixture.browser, async ({ newContext, newPage }) => {
   const email = uniqueEmail('everywhere');
   const laptop = await newPage(await newContext());
-  await laptop.goto(server.baseURL);
+  await laptop.goto(fixture.server.baseURL);
   await signUp(laptop, { email });
 
   const phone = await newPage(await newContext({ viewport: { width: 390, height: 844 } }));
-  await phone.goto(server.baseURL);
+  await phone.goto(fixture.server.baseURL);
   await logIn(phone, { email });
 
   await laptop.getByRole('button', { name: 'Log out everywhere' }).click();
@@ -117,10 +104,10 @@ e2e('log out everywhere ends the session in other browsers too', () => browser, 
   await expectVisible(laptop.locator('#auth-view'));
 });
 
-e2e('a refresh_conflict on page load (another tab rotated first) is retried once', () => browser, async ({ newContext, newPage }) => {
+e2e('a refresh_conflict on page load (another tab rotated first) is retried once', () => fixture.browser, async ({ newContext, newPage }) => {
   const context = await newContext();
   const page = await newPage(context);
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('conflict') });
   await addTask(page, 'Still here');
 

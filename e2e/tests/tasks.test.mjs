@@ -1,30 +1,17 @@
 // The main task flow: sign up, add, edit, complete, filter, delete, reload.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
 import {
   addTask, e2e, eventually, expectCount, expectHidden, expectText, expectValue, expectVisible,
-  launchBrowser, signUp, taskItem, taskItems, titles, uniqueEmail,
+  serverAndBrowser, signUp, taskItem, taskItems, titles, uniqueEmail,
 } from '../lib/browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fixture = serverAndBrowser();
 
 const filter = (page, name) => page.locator('#filters label').getByText(name, { exact: true });
 
-e2e('sign up, add three tasks, edit, complete, filter, delete, and reload', () => browser, async ({ newPage }) => {
+e2e('sign up, add three tasks, edit, complete, filter, delete, and reload', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await expectVisible(page.locator('#auth-view'));
 
   await signUp(page, { email: uniqueEmail('flow'), name: 'Ada Lovelace' });
@@ -95,9 +82,9 @@ e2e('sign up, add three tasks, edit, complete, filter, delete, and reload', () =
   await expectText(page.getByTestId('current-user'), 'Ada Lovelace');
 });
 
-e2e('works from the keyboard alone', () => browser, async ({ newPage }) => {
+e2e('works from the keyboard alone', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('keys') });
 
   // After sign-in the new-task field has focus; Enter adds.
@@ -137,9 +124,9 @@ e2e('works from the keyboard alone', () => browser, async ({ newPage }) => {
   await expectVisible(page.getByTestId('empty-state'));
 });
 
-e2e('"Load more" pages through a long list', () => browser, async ({ newPage }) => {
+e2e('"Load more" pages through a long list', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('paging') });
   // Seed 25 tasks through the app's own API module (same session).
   await page.evaluate(async () => {

@@ -1,11 +1,10 @@
 // Short-lived access tokens: refreshed silently, one refresh for many calls,
 // and a failed refresh keeps what the user typed.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, waitForAccessTokenExpiry } from '../lib/server.mjs';
+import { waitForAccessTokenExpiry } from '../lib/server.mjs';
 import {
   PASSWORD, addTask, e2e, expectCount, expectHidden, expectText, expectValue, expectVisible,
-  launchBrowser, signUp, taskItem, taskItems, uniqueEmail,
+  serverAndBrowser, signUp, taskItem, taskItems, uniqueEmail,
 } from '../lib/browser.mjs';
 
 const TTL_SECONDS = 2;
@@ -13,22 +12,11 @@ const TTL_SECONDS = 2;
 const SLOW = { timeout: 150_000 };
 
 async function waitForExpiry(t) {
-  const waited = await waitForAccessTokenExpiry(server.baseURL);
+  const waited = await waitForAccessTokenExpiry(fixture.server.baseURL);
   t.diagnostic(`access tokens expired after ${waited.toFixed(1)}s`);
 }
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ accessTokenTtlSeconds: TTL_SECONDS });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fixture = serverAndBrowser({ accessTokenTtlSeconds: TTL_SECONDS });
 
 function countRequests(page, suffix) {
   const seen = { count: 0 };
@@ -38,14 +26,14 @@ function countRequests(page, suffix) {
   return seen;
 }
 
-e2e('an access token that expires during use is refreshed without the user noticing', () => browser, async ({ t, newPage }) => {
+e2e('an access token that expires during use is refreshed without the user noticing', () => fixture.browser, async ({ t, newPage }) => {
   const page = await newPage();
   const refreshes = countRequests(page, '/api/auth/refresh');
   const unauthorized = [];
   page.on('response', (res) => {
     if (res.status() === 401 && new URL(res.url()).pathname.startsWith('/api/tasks')) unauthorized.push(res.url());
   });
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('expiry') });
   await addTask(page, 'Before expiry');
   await addTask(page, 'Also before expiry');
@@ -64,9 +52,9 @@ e2e('an access token that expires during use is refreshed without the user notic
   assert.equal(await page.locator('#app-error-text').textContent(), '');
 }, SLOW);
 
-e2e('concurrent calls with an expired token share one refresh', () => browser, async ({ t, newPage }) => {
+e2e('concurrent calls with an expired token share one refresh', () => fixture.browser, async ({ t, newPage }) => {
   const page = await newPage();
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('concurrent') });
   await addTask(page, 'Only task');
   await waitForExpiry(t);
@@ -81,11 +69,11 @@ e2e('concurrent calls with an expired token share one refresh', () => browser, a
   assert.equal(refreshes.count, 1, 'exactly one refresh request for four concurrent calls');
 }, SLOW);
 
-e2e('when the session cannot be renewed, the login view keeps the unsaved task text', () => browser, async ({ t, newContext, newPage }) => {
+e2e('when the session cannot be renewed, the login view keeps the unsaved task text', () => fixture.browser, async ({ t, newContext, newPage }) => {
   const context = await newContext();
   const page = await newPage(context);
   const email = uniqueEmail('lost');
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email });
   await addTask(page, 'Saved earlier');
 

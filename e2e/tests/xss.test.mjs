@@ -1,28 +1,15 @@
 // Task text is data: markup in it is shown literally and never runs.
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
 import {
-  addTask, e2e, expectCount, expectText, expectVisible, launchBrowser, signUp, taskItems, uniqueEmail,
+  addTask, e2e, expectCount, expectText, expectVisible, serverAndBrowser, signUp, taskItems, uniqueEmail,
 } from '../lib/browser.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const fixture = serverAndBrowser();
 
 const PAYLOAD = '<img src=x onerror=alert(1)>';
 const DESCRIPTION = '<script>alert(2)</script><b>bold?</b>';
 
-e2e('a task titled with HTML shows as literal text and runs nothing', () => browser, async ({ newPage }) => {
+e2e('a task titled with HTML shows as literal text and runs nothing', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
   const dialogs = [];
   page.on('dialog', async (dialog) => {
@@ -34,7 +21,7 @@ e2e('a task titled with HTML shows as literal text and runs nothing', () => brow
     if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
   });
 
-  await page.goto(server.baseURL);
+  await page.goto(fixture.server.baseURL);
   await signUp(page, { email: uniqueEmail('xss'), name: '<i>Mallory</i>' });
   await expectText(page.getByTestId('current-user'), '<i>Mallory</i>');
   await addTask(page, PAYLOAD, DESCRIPTION);

@@ -280,17 +280,11 @@ pub async fn register(
     let raw_email = required(request.email, "email", &mut errors);
     let email = Email::parse(&raw_email);
     let name = DisplayName::parse(request.name);
-    // What the account says about its owner; a password made of it is easy to guess.
-    let local_part = raw_email.split('@').next().unwrap_or_default();
-    let display_name = name
-        .as_ref()
-        .ok()
-        .and_then(DisplayName::as_str)
-        .unwrap_or_default();
     let password = NewPassword::parse(
         required(request.password, "password", &mut errors),
         "password",
-        &[raw_email.as_str(), local_part, display_name],
+        &raw_email,
+        name.as_ref().ok().and_then(DisplayName::as_str),
     );
     let (email, password, name) = match (email, password, name) {
         (Ok(email), Ok(password), Ok(name)) if errors.is_empty() => (email, password, name),
@@ -560,13 +554,7 @@ pub async fn change_password(
         .run(move |connection| accounts::find_by_id(connection, &user_id))
         .await?
         .ok_or_else(ApiError::invalid_token)?;
-    let local_part = user.email.split('@').next().unwrap_or_default().to_owned();
-    let context = [
-        user.email.as_str(),
-        local_part.as_str(),
-        user.name.as_deref().unwrap_or_default(),
-    ];
-    let new = NewPassword::parse(new, "new_password", &context)
+    let new = NewPassword::parse(new, "new_password", &user.email, user.name.as_deref())
         .map_err(|e| ApiError::Validation(vec![e]))?;
 
     let throttle_key = throttle::key_for(&user.email);
