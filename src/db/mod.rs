@@ -156,6 +156,11 @@ impl Database {
     }
 
     /// Runs `work` inside one transaction: everything it wrote is kept, or nothing is.
+    ///
+    /// On SQLite the first statement of `work` should be its first write (as in
+    /// `sessions::rotate`): a deferred transaction that reads first and writes later cannot
+    /// wait for another writer and fails with SQLITE_BUSY, while one that writes first simply
+    /// queues behind the busy timeout.
     pub async fn transaction<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
