@@ -2,7 +2,7 @@
 //! hostile tokens, races, and cross-origin access. Plus the session controls users rely on
 //! after an incident.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,7 +29,6 @@ fn hmac_token(
 }
 
 async fn assert_token_refused(app: &TestApp, token: &str, what: &str) {
-    let started = Instant::now();
     let response = app
         .authed(Method::GET, "/api/tasks", token)
         .send()
@@ -42,11 +41,6 @@ async fn assert_token_refused(app: &TestApp, token: &str, what: &str) {
         "{what}"
     );
     assert_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{what} took {:?}",
-        started.elapsed()
-    );
 }
 
 #[actix_web::test]
