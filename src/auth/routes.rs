@@ -387,6 +387,7 @@ pub async fn refresh(
     request: HttpRequest,
     state: web::Data<AuthState>,
     db: web::Data<Database>,
+    client: ClientInfo,
     transport: TokenTransport,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -424,7 +425,7 @@ pub async fn refresh(
             tracing::warn!(
                 %user_id,
                 %session_id,
-                ip = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+                ip = client.ip_address.as_deref().unwrap_or("-"),
                 "refresh token reuse detected; session revoked"
             );
             invalid("the refresh token was already used; the session has been revoked for safety")
