@@ -15,13 +15,16 @@ fn todo_server() -> Command {
 fn migrate_applies_the_schema_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("nested/todo.db");
-    let output = todo_server()
-        .current_dir(dir.path())
-        .arg("migrate")
-        .env("DATABASE_URL", &database)
-        .env("JWT_SECRET", "a-secret-that-is-long-enough-for-hs256!")
-        .output()
-        .unwrap();
+    let migrate = || {
+        todo_server()
+            .current_dir(dir.path())
+            .arg("migrate")
+            .env("DATABASE_URL", &database)
+            .env("JWT_SECRET", "a-secret-that-is-long-enough-for-hs256!")
+            .output()
+            .unwrap()
+    };
+    let output = migrate();
     assert!(
         output.status.success(),
         "{}",
@@ -33,13 +36,7 @@ fn migrate_applies_the_schema_and_exits() {
     );
     assert!(database.exists(), "the directory and the file are created");
     // Applying again is a no-op.
-    let again = todo_server()
-        .current_dir(dir.path())
-        .arg("migrate")
-        .env("DATABASE_URL", &database)
-        .env("JWT_SECRET", "a-secret-that-is-long-enough-for-hs256!")
-        .output()
-        .unwrap();
+    let again = migrate();
     assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration(s)"));
 }
 
