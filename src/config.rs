@@ -227,6 +227,19 @@ impl Config {
                 "SESSION_MAX_AGE_SECONDS must be at least one second".into(),
             ));
         }
+        // Timestamps are added to these; an absurd value would overflow the date range.
+        let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
+        let lifetimes = [
+            self.access_token_ttl,
+            self.refresh_token_ttl,
+            self.refresh_reuse_grace,
+            self.session_max_age,
+        ];
+        if lifetimes.iter().any(|lifetime| *lifetime > ten_years) {
+            return Err(ConfigError(
+                "token and session lifetimes must be at most ten years".into(),
+            ));
+        }
         if self.database_pool_size == 0 {
             return Err(ConfigError("DATABASE_POOL_SIZE must be at least 1".into()));
         }
@@ -469,6 +482,16 @@ mod tests {
         let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
         assert_eq!(defaults.auth_rate_limit_per_minute, 30);
         assert!(defaults.trusted_proxies.is_empty() && defaults.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn lifetimes_beyond_ten_years_are_refused() {
+        let error = config_from(&[
+            ("JWT_SECRET", SECRET),
+            ("SESSION_MAX_AGE_SECONDS", "1000000000000"),
+        ])
+        .unwrap_err();
+        assert!(error.0.contains("ten years"), "{error}");
     }
 
     #[test]

@@ -100,6 +100,14 @@ fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Parses an id from a path segment into its canonical (lower-case, hyphenated) form. Anything
+/// that is not a UUID names no resource, so it is answered like a missing one: 404.
+pub fn path_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|id| id.hyphenated().to_string())
+        .map_err(|_| ApiError::NotFound)
+}
+
 /// Parses JSON and turns serde's complaint into a per-field 422, or a 400 for text that is not
 /// JSON at all.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
@@ -215,6 +223,15 @@ mod tests {
                 .unwrap_err()
                 .code(),
             "malformed_json"
+        );
+    }
+
+    #[test]
+    fn path_ids_are_canonical_uuids_or_not_found() {
+        assert!(matches!(path_id("42"), Err(ApiError::NotFound)));
+        assert_eq!(
+            path_id("0190F1A2-0000-7000-8000-000000000001").unwrap(),
+            "0190f1a2-0000-7000-8000-000000000001"
         );
     }
 

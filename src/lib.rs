@@ -139,7 +139,6 @@ fn serve(
     config: &Config,
 ) -> Result<Server, std::io::Error> {
     let database = web::Data::new(database);
-    let access_keys = web::Data::new(auth_state.access_keys.clone());
     let auth_state = web::Data::new(auth_state);
     let trusted_proxies = TrustedProxies::new(config.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
@@ -159,7 +158,6 @@ fn serve(
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
             .app_data(database.clone())
             .app_data(auth_state.clone())
-            .app_data(access_keys.clone())
             .app_data(trusted_proxies.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(

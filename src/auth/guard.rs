@@ -15,7 +15,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use actix_web_httpauth::middleware::HttpAuthentication;
 
-use super::tokens::AccessTokenKeys;
+use super::AuthState;
 use crate::errors::ApiError;
 
 /// The caller, as proven by a valid access token.
@@ -39,13 +39,13 @@ fn validate(request: ServiceRequest, credentials: Option<BearerAuth>) -> Ready<V
     let Some(credentials) = credentials else {
         return ready(Err((ApiError::missing_bearer().into(), request)));
     };
-    let Some(keys) = request.app_data::<web::Data<AccessTokenKeys>>() else {
+    let Some(state) = request.app_data::<web::Data<AuthState>>() else {
         return ready(Err((
-            ApiError::internal("access token keys are not configured").into(),
+            ApiError::internal("the auth state is not configured").into(),
             request,
         )));
     };
-    match keys.verify(credentials.token()) {
+    match state.access_keys.verify(credentials.token()) {
         Some(claims) => {
             request.extensions_mut().insert(AuthenticatedUser {
                 user_id: claims.sub,

@@ -17,7 +17,7 @@ use super::{AuthState, throttle};
 use crate::client_addr::TrustedProxies;
 use crate::db::{self, Database};
 use crate::errors::{ApiError, ApiResult, ErrorBody, FieldError};
-use crate::extract::{Json, OptionalJson};
+use crate::extract::{Json, OptionalJson, path_id};
 
 /// The refresh-token cookie of the browser transport, scoped to the auth routes only.
 pub const REFRESH_COOKIE: &str = "todo_refresh_token";
@@ -662,10 +662,7 @@ pub async fn revoke_session(
     path: web::Path<String>,
     db: web::Data<Database>,
 ) -> ApiResult<HttpResponse> {
-    let session_id = uuid::Uuid::parse_str(&path.into_inner())
-        .map_err(|_| ApiError::NotFound)?
-        .hyphenated()
-        .to_string();
+    let session_id = path_id(&path.into_inner())?;
     let (user_id, revoked_id) = (caller.user_id.clone(), session_id.clone());
     db.run(move |connection| sessions::revoke_one(connection, &user_id, &revoked_id))
         .await?;

@@ -78,10 +78,6 @@ pub enum Rotation {
     Invalid,
 }
 
-fn seconds(duration: Duration) -> chrono::Duration {
-    chrono::Duration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX / 1000))
-}
-
 fn issue_refresh_token(
     connection: &mut AnyConnection,
     session_id: &str,
@@ -91,7 +87,7 @@ fn issue_refresh_token(
 ) -> Result<IssuedRefresh, ApiError> {
     let token = RefreshToken::generate();
     // A refresh token never outlives its session.
-    let expires_at = (now + seconds(policy.refresh_token_ttl)).min(session_expires_at);
+    let expires_at = (now + db::span(policy.refresh_token_ttl)).min(session_expires_at);
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::token_hash.eq(token.hash()),
@@ -117,7 +113,7 @@ pub fn start(
 ) -> Result<IssuedRefresh, ApiError> {
     let now = db::now();
     let session_id = Uuid::now_v7().to_string();
-    let expires_at = now + seconds(policy.max_age);
+    let expires_at = now + db::span(policy.max_age);
     diesel::insert_into(sessions::table)
         .values((
             sessions::id.eq(&session_id),
@@ -206,7 +202,8 @@ pub fn rotate(
         None => Ok(Rotation::Invalid),
         Some(_) if revoked_at.is_some() => Ok(Rotation::Invalid),
         Some(rotated_at)
-            if !policy.reuse_grace.is_zero() && now - rotated_at <= seconds(policy.reuse_grace) =>
+            if !policy.reuse_grace.is_zero()
+                && now - rotated_at <= db::span(policy.reuse_grace) =>
         {
             Ok(Rotation::Conflict)
         }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use sha2::{Digest, Sha256};
 
+use super::tokens::sha256_hex;
 use crate::db::schema::login_throttles;
 use crate::db::{self, AnyConnection};
 use crate::errors::ApiError;
@@ -29,8 +29,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The key for an address as typed: trimmed and lower-cased, then hashed.
 pub fn key_for(email: &str) -> String {
-    let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    sha256_hex(&email.trim().to_lowercase())
 }
 
 /// How long after the last failure the next attempt must wait. Pure: the rule itself.
@@ -102,7 +101,7 @@ pub fn reset(connection: &mut AnyConnection, key: &str) -> Result<(), ApiError> 
 
 /// Deletes back-off state nobody has touched for a day.
 pub fn purge_stale(connection: &mut AnyConnection) -> Result<usize, ApiError> {
-    let cutoff = db::now() - chrono::Duration::seconds(FORGET_AFTER.as_secs() as i64);
+    let cutoff = db::now() - db::span(FORGET_AFTER);
     Ok(
         diesel::delete(login_throttles::table.filter(login_throttles::last_failed_at.lt(cutoff)))
             .execute(connection)?,

@@ -144,8 +144,7 @@ impl RefreshToken {
 
     /// What the database stores and looks up: hex SHA-256.
     pub fn hash(&self) -> String {
-        let digest = Sha256::digest(self.0.as_bytes());
-        digest.iter().map(|byte| format!("{byte:02x}")).collect()
+        sha256_hex(&self.0)
     }
 }
 
@@ -153,6 +152,15 @@ impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RefreshToken(<redacted>)")
     }
+}
+
+/// Lower-case hex SHA-256: how secrets and personal values are stored when only equality
+/// matters (refresh tokens, the login back-off's email key).
+pub fn sha256_hex(value: &str) -> String {
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Seconds from `now` until `later`, never negative.

@@ -206,6 +206,12 @@ pub fn is_foreign_key_violation(error: &DieselError) -> bool {
     )
 }
 
+/// A configured lifetime as a span between stored timestamps (saturating: a lifetime too long
+/// to represent means "never").
+pub fn span(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
 /// The current time as stored: UTC, truncated to microseconds because PostgreSQL keeps no more
 /// and an untruncated value would not read back equal.
 pub fn now() -> NaiveDateTime {

@@ -6,7 +6,6 @@ use std::future::{Ready, ready};
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use uuid::Uuid;
 
 use super::input::{CreateTaskRequest, ListTasksQuery, PatchTaskRequest, ReplaceTaskRequest};
 use super::store::{self, Task};
@@ -14,7 +13,7 @@ use crate::auth::AuthenticatedUser;
 use crate::auth::accounts::rfc3339;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, path_id};
 
 /// A task as clients see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -68,8 +67,7 @@ impl FromRequest for TaskOwner {
             Err(error) => return ready(Err(error)),
         };
         if let Some(path_user) = request.match_info().get("user_id") {
-            let same_user = Uuid::parse_str(path_user)
-                .is_ok_and(|id| id.hyphenated().to_string() == user.user_id);
+            let same_user = path_id(path_user).is_ok_and(|id| id == user.user_id);
             if !same_user {
                 return ready(Err(ApiError::Forbidden));
             }
@@ -89,7 +87,7 @@ impl FromRequest for TaskId {
 
     fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let raw = request.match_info().get("task_id").unwrap_or_default();
-        ready(store::parse_task_id(raw).map(TaskId))
+        ready(path_id(raw).map(TaskId))
     }
 }
 
