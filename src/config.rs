@@ -1,14 +1,17 @@
-//! Configuration from the environment (and `.env`, loaded by `main`).
+//! Configuration from the environment (and `.env`, loaded by `main`), in one section per
+//! concern so each part of the service takes only its own: the token keys take
+//! [`TokenSettings`], sessions take [`SessionSettings`], and a unit test of either builds
+//! that section alone.
 //!
 //! Every setting has a development default so `cargo run --release` works on a fresh machine.
-//! Anything that would be unsafe in production (a missing or short JWT secret) is refused at
-//! start-up when `APP_ENV=production`, with a message that says which variable to set. This
-//! module only reads and checks settings; it never opens a database or a socket.
+//! Anything that would be unsafe in production (a missing or short JWT secret) is refused when
+//! `APP_ENV=production`, with a message that says which variable to set. This module is pure:
+//! it reads and checks values and never touches a file, a database or a socket. (A missing
+//! development secret is generated at start-up, in `startup.rs`.)
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rand::RngCore;
+use crate::db::DatabaseUrl;
 
 /// The shortest accepted HS256 secret. RFC 7518 §3.2: the key must be at least as long as the
 /// hash output (256 bits).
@@ -18,70 +21,6 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[error("configuration error: {0}")]
 pub struct ConfigError(pub String);
 
-/// Where the data lives. Chosen by the scheme of `DATABASE_URL`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Postgres(String),
-    Sqlite(PathBuf),
-}
-
-impl DatabaseUrl {
-    /// `postgres://` and `postgresql://` select PostgreSQL; `sqlite://path`, `sqlite:path` or a
-    /// plain path select SQLite. Any other `scheme://` is refused rather than becoming a
-    /// strangely named SQLite file (a misspelt `postgress://` must not silently start empty).
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err(ConfigError("DATABASE_URL is empty".into()));
-        }
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Ok(Self::Postgres(raw.to_owned()));
-        }
-        if let Some(path) = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-        {
-            if path.is_empty() || path == ":memory:" {
-                return Err(ConfigError(
-                    "DATABASE_URL must name a SQLite file; an in-memory database would give every pooled connection its own empty database".into(),
-                ));
-            }
-            return Ok(Self::Sqlite(PathBuf::from(path)));
-        }
-        if let Some((scheme, _)) = raw.split_once("://") {
-            return Err(ConfigError(format!(
-                "DATABASE_URL has the unsupported scheme `{scheme}://`; use postgres://, postgresql:// or a SQLite file path"
-            )));
-        }
-        if raw == ":memory:" {
-            return Err(ConfigError(
-                "DATABASE_URL must name a SQLite file, not :memory:".into(),
-            ));
-        }
-        Ok(Self::Sqlite(PathBuf::from(raw)))
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "postgresql",
-            Self::Sqlite(_) => "sqlite",
-        }
-    }
-
-    /// The folder that holds the SQLite file, or `data/` when the data lives in PostgreSQL.
-    /// A generated development secret is kept here.
-    pub fn data_dir(&self) -> PathBuf {
-        match self {
-            Self::Sqlite(path) => match path.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                _ => PathBuf::from("."),
-            },
-            Self::Postgres(_) => PathBuf::from(DEFAULT_DATA_DIR),
-        }
-    }
-}
-
-const DEFAULT_DATA_DIR: &str = "data";
 const DEFAULT_DATABASE_URL: &str = "data/todo.db";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,24 +76,51 @@ impl std::fmt::Debug for JwtSecret {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub app_env: AppEnv,
-    pub database_url: DatabaseUrl,
-    pub database_pool_size: u32,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub tokens: TokenSettings,
+    pub sessions: SessionSettings,
+    pub passwords: PasswordHashParams,
+}
+
+/// The listener and what it believes about its clients.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
     pub bind_addr: String,
-    pub jwt_secret: JwtSecret,
-    pub jwt_issuer: String,
-    pub jwt_audience: String,
-    pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
-    pub refresh_reuse_grace: Duration,
-    pub session_max_age: Duration,
-    pub cookie_secure: bool,
-    pub password_hash: PasswordHashParams,
-    /// Requests per minute per client address on register, login and refresh; 0 = no limit.
-    pub auth_rate_limit_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` is believed; everyone else's is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from a browser with credentials; empty = same origin.
     pub cors_allowed_origins: Vec<String>,
+    /// Requests per minute per client address on register, login and refresh; 0 = no limit.
+    pub auth_rate_limit_per_minute: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+}
+
+/// What access tokens are signed with and say.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// `None` only in development, where start-up generates and keeps one.
+    pub secret: Option<JwtSecret>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+}
+
+/// The lifetimes that govern sessions, and how their refresh cookie is marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSettings {
+    pub refresh_token_ttl: Duration,
+    /// A rotated refresh token presented again within this window is a retry, not theft.
+    pub reuse_grace: Duration,
+    /// The absolute lifetime of a session, however often it is refreshed.
+    pub max_age: Duration,
+    /// `Secure` on the refresh cookie.
+    pub cookie_secure: bool,
 }
 
 impl Config {
@@ -176,53 +142,62 @@ impl Config {
                 )));
             }
         };
-        let database_url = DatabaseUrl::parse(
+        let url = DatabaseUrl::parse(
             get("DATABASE_URL")
                 .as_deref()
                 .unwrap_or(DEFAULT_DATABASE_URL),
-        )?;
-        let jwt_secret = match get("JWT_SECRET").or_else(|| get("BETTER_AUTH_SECRET")) {
-            Some(secret) => JwtSecret::new(secret.into_bytes())?,
+        )
+        .map_err(|error| ConfigError(error.to_string()))?;
+        let secret = match get("JWT_SECRET").or_else(|| get("BETTER_AUTH_SECRET")) {
+            Some(secret) => Some(JwtSecret::new(secret.into_bytes())?),
             None if app_env == AppEnv::Production => {
                 return Err(ConfigError(
                     "JWT_SECRET (or BETTER_AUTH_SECRET) must be set when APP_ENV=production; generate one with `openssl rand -base64 48`".into(),
                 ));
             }
-            None => development_secret(&database_url.data_dir())?,
+            None => None,
         };
 
-        Ok(Self {
+        Self {
             app_env,
-            database_pool_size: parse_number(&get, "DATABASE_POOL_SIZE", 10)?,
-            bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
-            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "todo-server".into()),
-            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "todo-server".into()),
-            access_token_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECONDS", 15 * 60)?,
-            refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
-            refresh_reuse_grace: seconds(&get, "REFRESH_REUSE_GRACE_SECONDS", 10)?,
-            session_max_age: seconds(&get, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)?,
-            cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
-            password_hash: PasswordHashParams {
+            server: ServerSettings {
+                bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+                trusted_proxies: parse_list(&get, "TRUSTED_PROXIES", parse_proxy)?,
+                cors_allowed_origins: parse_list(&get, "CORS_ALLOWED_ORIGINS", parse_origin)?,
+                auth_rate_limit_per_minute: parse_number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 30)?,
+            },
+            database: DatabaseSettings {
+                url,
+                pool_size: parse_number(&get, "DATABASE_POOL_SIZE", 10)?,
+            },
+            tokens: TokenSettings {
+                secret,
+                issuer: get("JWT_ISSUER").unwrap_or_else(|| "todo-server".into()),
+                audience: get("JWT_AUDIENCE").unwrap_or_else(|| "todo-server".into()),
+                access_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECONDS", 15 * 60)?,
+            },
+            sessions: SessionSettings {
+                refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
+                reuse_grace: seconds(&get, "REFRESH_REUSE_GRACE_SECONDS", 10)?,
+                max_age: seconds(&get, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)?,
+                cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
+            },
+            passwords: PasswordHashParams {
                 memory_kib: parse_number(&get, "PASSWORD_HASH_MEMORY_KIB", 19_456)?,
                 iterations: parse_number(&get, "PASSWORD_HASH_ITERATIONS", 2)?,
                 parallelism: parse_number(&get, "PASSWORD_HASH_PARALLELISM", 1)?,
             },
-            auth_rate_limit_per_minute: parse_number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 30)?,
-            trusted_proxies: parse_list(&get, "TRUSTED_PROXIES", parse_proxy)?,
-            cors_allowed_origins: parse_list(&get, "CORS_ALLOWED_ORIGINS", parse_origin)?,
-            database_url,
-            jwt_secret,
-        })
-        .and_then(Self::checked)
+        }
+        .checked()
     }
 
     fn checked(self) -> Result<Self, ConfigError> {
-        if self.access_token_ttl.is_zero() || self.refresh_token_ttl.is_zero() {
+        if self.tokens.access_ttl.is_zero() || self.sessions.refresh_token_ttl.is_zero() {
             return Err(ConfigError(
                 "token lifetimes must be at least one second".into(),
             ));
         }
-        if self.session_max_age.is_zero() {
+        if self.sessions.max_age.is_zero() {
             return Err(ConfigError(
                 "SESSION_MAX_AGE_SECONDS must be at least one second".into(),
             ));
@@ -230,17 +205,17 @@ impl Config {
         // Timestamps are added to these; an absurd value would overflow the date range.
         let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
         let lifetimes = [
-            self.access_token_ttl,
-            self.refresh_token_ttl,
-            self.refresh_reuse_grace,
-            self.session_max_age,
+            self.tokens.access_ttl,
+            self.sessions.refresh_token_ttl,
+            self.sessions.reuse_grace,
+            self.sessions.max_age,
         ];
         if lifetimes.iter().any(|lifetime| *lifetime > ten_years) {
             return Err(ConfigError(
                 "token and session lifetimes must be at most ten years".into(),
             ));
         }
-        if self.database_pool_size == 0 {
+        if self.database.pool_size == 0 {
             return Err(ConfigError("DATABASE_POOL_SIZE must be at least 1".into()));
         }
         Ok(self)
@@ -321,43 +296,6 @@ fn parse_origin(item: &str) -> Option<String> {
     valid.then(|| item.to_owned())
 }
 
-/// In development with no secret configured, generate one once and keep it beside the data so
-/// tokens survive restarts. Announced with a warning because production must set its own.
-fn development_secret(data_dir: &Path) -> Result<JwtSecret, ConfigError> {
-    let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read(&path)
-        && let Ok(secret) = JwtSecret::new(existing)
-    {
-        tracing::warn!(path = %path.display(), "JWT_SECRET is not set; using the development secret kept in the data directory");
-        return Ok(secret);
-    }
-    let mut bytes = [0u8; 48];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
-    std::fs::create_dir_all(data_dir)
-        .and_then(|()| write_private_file(&path, secret.as_bytes()))
-        .map_err(|error| {
-            ConfigError(format!(
-                "JWT_SECRET is not set and a development secret could not be written to {}: {error}",
-                path.display()
-            ))
-        })?;
-    tracing::warn!(path = %path.display(), "JWT_SECRET is not set; generated a development secret. Set JWT_SECRET before production use");
-    JwtSecret::new(secret.into_bytes())
-}
-
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(contents)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,48 +312,23 @@ mod tests {
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn database_url_scheme_chooses_the_backend() {
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
-            DatabaseUrl::Postgres("postgres://u@h/db".into())
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
-        assert_eq!(
-            DatabaseUrl::parse("data/x.db").unwrap(),
-            DatabaseUrl::Sqlite("data/x.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://a.db").unwrap(),
-            DatabaseUrl::Sqlite("a.db".into())
-        );
-    }
-
-    #[test]
-    fn misspelt_or_in_memory_database_urls_are_refused() {
-        assert!(DatabaseUrl::parse("postgress://h/db").is_err());
-        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
-        assert!(DatabaseUrl::parse(":memory:").is_err());
-        assert!(DatabaseUrl::parse("sqlite::memory:").is_err());
-    }
-
-    #[test]
     fn defaults_match_the_documented_values() {
         let config = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
         assert_eq!(
-            config.database_url,
+            config.database.url,
             DatabaseUrl::Sqlite("data/todo.db".into())
         );
-        assert_eq!(config.bind_addr, "127.0.0.1:8080");
-        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
-        assert_eq!(config.refresh_token_ttl, Duration::from_secs(7 * 24 * 3600));
-        assert_eq!(config.refresh_reuse_grace, Duration::from_secs(10));
-        assert_eq!(config.session_max_age, Duration::from_secs(30 * 24 * 3600));
-        assert!(config.cookie_secure);
+        assert_eq!(config.server.bind_addr, "127.0.0.1:8080");
+        assert_eq!(config.tokens.access_ttl, Duration::from_secs(900));
         assert_eq!(
-            config.password_hash,
+            config.sessions.refresh_token_ttl,
+            Duration::from_secs(7 * 24 * 3600)
+        );
+        assert_eq!(config.sessions.reuse_grace, Duration::from_secs(10));
+        assert_eq!(config.sessions.max_age, Duration::from_secs(30 * 24 * 3600));
+        assert!(config.sessions.cookie_secure);
+        assert_eq!(
+            config.passwords,
             PasswordHashParams {
                 memory_kib: 19_456,
                 iterations: 2,
@@ -427,7 +340,7 @@ mod tests {
     #[test]
     fn better_auth_secret_is_accepted_as_the_jwt_secret() {
         let config = config_from(&[("BETTER_AUTH_SECRET", SECRET)]).unwrap();
-        assert_eq!(config.jwt_secret.as_bytes(), SECRET.as_bytes());
+        assert_eq!(config.tokens.secret.unwrap().as_bytes(), SECRET.as_bytes());
     }
 
     #[test]
@@ -439,15 +352,12 @@ mod tests {
     }
 
     #[test]
-    fn development_generates_and_keeps_a_secret_in_the_data_dir() {
+    fn development_without_a_secret_leaves_it_to_start_up_and_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let url = dir.path().join("todo.db");
-        let url = url.to_str().unwrap();
-        let first = config_from(&[("DATABASE_URL", url)]).unwrap();
-        let second = config_from(&[("DATABASE_URL", url)]).unwrap();
-        assert_eq!(first.jwt_secret.as_bytes(), second.jwt_secret.as_bytes());
-        assert!(first.jwt_secret.as_bytes().len() >= MIN_SECRET_BYTES);
-        assert!(dir.path().join("jwt-secret").exists());
+        let config = config_from(&[("DATABASE_URL", url.to_str().unwrap())]).unwrap();
+        assert!(config.tokens.secret.is_none());
+        assert!(!dir.path().join("jwt-secret").exists());
     }
 
     #[test]
@@ -468,9 +378,9 @@ mod tests {
             ),
         ])
         .unwrap();
-        assert_eq!(config.trusted_proxies.len(), 3);
+        assert_eq!(config.server.trusted_proxies.len(), 3);
         assert_eq!(
-            config.cors_allowed_origins,
+            config.server.cors_allowed_origins,
             ["https://app.example.org", "http://localhost:5173"]
         );
         let bad =
@@ -480,8 +390,11 @@ mod tests {
             config_from(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", "*")]).unwrap_err();
         assert!(wildcard.0.contains("CORS_ALLOWED_ORIGINS"), "{wildcard}");
         let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
-        assert_eq!(defaults.auth_rate_limit_per_minute, 30);
-        assert!(defaults.trusted_proxies.is_empty() && defaults.cors_allowed_origins.is_empty());
+        assert_eq!(defaults.server.auth_rate_limit_per_minute, 30);
+        assert!(
+            defaults.server.trusted_proxies.is_empty()
+                && defaults.server.cors_allowed_origins.is_empty()
+        );
     }
 
     #[test]

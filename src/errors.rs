@@ -1,7 +1,9 @@
 //! The one error type of the HTTP layer and its JSON rendering.
 //!
 //! Every failure a client can see is an [`ApiError`] variant with a status code and a stable
-//! machine-readable `code`. The body is always `{"error": {"code", "message", "details"?}}`.
+//! machine-readable `code`. Storage and the rules never produce one: they answer in domain
+//! terms (`Option`, outcome enums, [`DbError`]), and the HTTP layer (each concept's
+//! `routes.rs`, and the conversions at the end of this file) chooses the status. The body is always `{"error": {"code", "message", "details"?}}`.
 //! Internal causes (database errors, pool time-outs) are logged here and never sent to the
 //! client: a 500 says only that something went wrong.
 //!
@@ -15,7 +17,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
+
+use crate::db::DbError;
 
 /// One field that failed validation, named as the client sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -227,6 +232,31 @@ impl ResponseError for ApiError {
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         Self::internal(error)
+    }
+}
+
+/// A database that cannot be reached is a 503 the client may retry; anything else that went
+/// wrong in the database is a 500 whose cause goes to the log only. "No such row" never
+/// arrives here: the stores answer it with `Option`, and each route decides what it means.
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable => ApiError::Unavailable,
+            DbError::Lost(cause) => ApiError::internal(cause),
+            DbError::Query(error) => error.into(),
+        }
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                tracing::error!(message = info.message(), "database connection lost");
+                ApiError::Unavailable
+            }
+            other => ApiError::internal(other),
+        }
     }
 }
 

@@ -5,6 +5,9 @@
 //! field failed; [`Json`] deserializes through `serde_path_to_error` instead. Size limits come
 //! from the app's `web::PayloadConfig` (16 KiB), so an oversized body is refused before it is
 //! parsed, and serde_json's recursion limit refuses deeply nested input cheaply.
+//!
+//! Each concept's `input.rs` turns the extracted wire types into domain values, collecting
+//! failures in [`FieldErrors`].
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -100,12 +103,46 @@ fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses an id from a path segment into its canonical (lower-case, hyphenated) form. Anything
-/// that is not a UUID names no resource, so it is answered like a missing one: 404.
-pub fn path_id(raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|id| id.hyphenated().to_string())
-        .map_err(|_| ApiError::NotFound)
+/// Collects every field that failed while a request body is parsed, so one 422 names them
+/// all, each field once (its first problem), in the order the checks ran.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// The value of a field the body must carry; records "is required" when it is absent.
+    pub fn required<T>(&mut self, value: Option<T>, field: &str) -> Option<T> {
+        if value.is_none() {
+            self.push(FieldError::new(field, "is required"));
+        }
+        value
+    }
+
+    /// The parsed value, or `None` with the failure recorded.
+    pub fn check<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed.map_err(|error| self.push(error)).ok()
+    }
+
+    pub fn push(&mut self, error: FieldError) {
+        if !self.0.iter().any(|seen| seen.field == error.field) {
+            self.0.push(error);
+        }
+    }
+
+    /// `Ok` when nothing failed, otherwise the 422 naming every failed field.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+
+    /// The 422 when anything failed; otherwise the value `build` assembles from the fields
+    /// that all parsed (every `Option` it unwraps with `?` is `Some` then).
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.finish()?;
+        build().ok_or_else(|| ApiError::internal("a field passed validation without a value"))
+    }
 }
 
 /// Parses JSON and turns serde's complaint into a per-field 422, or a 400 for text that is not
@@ -227,12 +264,28 @@ mod tests {
     }
 
     #[test]
-    fn path_ids_are_canonical_uuids_or_not_found() {
-        assert!(matches!(path_id("42"), Err(ApiError::NotFound)));
-        assert_eq!(
-            path_id("0190F1A2-0000-7000-8000-000000000001").unwrap(),
-            "0190f1a2-0000-7000-8000-000000000001"
-        );
+    fn each_failed_field_is_named_once() {
+        let mut errors = FieldErrors::default();
+        assert_eq!(errors.required(None::<String>, "email"), None);
+        errors.check::<()>(Err(FieldError::new(
+            "email",
+            "must be a valid email address",
+        )));
+        errors.check::<()>(Err(FieldError::new("password", "is required")));
+        match errors.finish().unwrap_err() {
+            ApiError::Validation(fields) => {
+                let named: Vec<_> = fields
+                    .iter()
+                    .map(|f| (f.field.as_str(), f.message.as_str()))
+                    .collect();
+                assert_eq!(
+                    named,
+                    [("email", "is required"), ("password", "is required")]
+                );
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        assert!(FieldErrors::default().finish().is_ok());
     }
 
     #[test]

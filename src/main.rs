@@ -71,12 +71,12 @@ fn serve(config: &Config) -> Result<(), todo_server::StartupError> {
 }
 
 fn migrate(config: &Config) -> Result<(), todo_server::StartupError> {
-    let pool = db::build_pool(&config.database_url, 1)?;
+    let pool = db::build_pool(&config.database.url, 1)?;
     let applied = db::run_migrations(&pool)?;
     println!(
         "applied {} migration(s) to the {} database",
         applied.len(),
-        config.database_url.backend_name()
+        config.database.url.backend_name()
     );
     Ok(())
 }

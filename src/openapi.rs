@@ -11,7 +11,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::auth::routes::{self as auth, TRANSPORT_HEADER};
+use crate::accounts::routes as accounts;
+use crate::sessions::routes as sessions;
+use crate::sessions::transport::TRANSPORT_HEADER;
 use crate::tasks::routes as tasks;
 
 #[derive(OpenApi)]
@@ -21,15 +23,15 @@ use crate::tasks::routes as tasks;
         description = "Private task lists behind short-lived JWT access tokens and rotating refresh tokens. Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`."
     ),
     paths(
-        auth::register,
-        auth::login,
-        auth::refresh,
-        auth::logout,
-        auth::logout_all,
-        auth::me,
-        auth::change_password,
-        auth::list_sessions,
-        auth::revoke_session,
+        accounts::register,
+        accounts::login,
+        sessions::refresh,
+        sessions::logout,
+        sessions::logout_all,
+        accounts::me,
+        accounts::change_password,
+        sessions::list_sessions,
+        sessions::revoke_session,
         tasks::list_tasks,
         tasks::create_task,
         tasks::get_task,

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Deserializer};
 
+use super::list::{Cursor, DEFAULT_PAGE_SIZE, ListRequest, MAX_PAGE_SIZE, StatusFilter};
 use crate::errors::{ApiError, FieldError};
+use crate::extract::FieldErrors;
 
 pub const TITLE_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 1000;
@@ -72,21 +74,11 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// `POST` and `PUT`: a whole task. A missing description means none; missing `completed`
+/// means false.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateTaskRequest {
-    /// 1 to 200 characters after trimming.
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
-    pub title: Option<String>,
-    #[schema(max_length = 1000)]
-    pub description: Option<String>,
-    pub completed: Option<bool>,
-}
-
-/// `PUT`: the whole task. A missing description means none; missing `completed` means false.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReplaceTaskRequest {
+pub struct TaskRequest {
     /// 1 to 200 characters after trimming.
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub title: Option<String>,
@@ -129,59 +121,37 @@ pub struct TaskChanges {
     pub completed: Option<bool>,
 }
 
-fn fields(
-    title: Option<String>,
-    description: Option<String>,
-    completed: Option<bool>,
-) -> Result<TaskFields, ApiError> {
-    let title = match title {
-        Some(title) => TaskTitle::parse(&title),
-        None => Err(FieldError::new("title", "is required")),
-    };
-    match (title, TaskDescription::parse(description)) {
-        (Ok(title), Ok(description)) => Ok(TaskFields {
-            title,
-            description,
-            completed: completed.unwrap_or(false),
-        }),
-        (title, description) => Err(ApiError::Validation(
-            [title.err(), description.err()]
-                .into_iter()
-                .flatten()
-                .collect(),
-        )),
-    }
-}
-
-impl CreateTaskRequest {
+impl TaskRequest {
     pub fn parse(self) -> Result<TaskFields, ApiError> {
-        fields(self.title, self.description, self.completed)
-    }
-}
-
-impl ReplaceTaskRequest {
-    pub fn parse(self) -> Result<TaskFields, ApiError> {
-        fields(self.title, self.description, self.completed)
+        let mut errors = FieldErrors::default();
+        let title = errors
+            .required(self.title, "title")
+            .and_then(|title| errors.check(TaskTitle::parse(&title)));
+        let description = errors.check(TaskDescription::parse(self.description));
+        errors.finish_with(|| {
+            Some(TaskFields {
+                title: title?,
+                description: description?,
+                completed: self.completed.unwrap_or(false),
+            })
+        })
     }
 }
 
 impl PatchTaskRequest {
     pub fn parse(self) -> Result<TaskChanges, ApiError> {
-        let mut errors = Vec::new();
+        let mut errors = FieldErrors::default();
         let title = match self.title {
             None => None,
             Some(None) => {
                 errors.push(FieldError::new("title", "must not be null"));
                 None
             }
-            Some(Some(title)) => TaskTitle::parse(&title).map_err(|e| errors.push(e)).ok(),
+            Some(Some(title)) => errors.check(TaskTitle::parse(&title)),
         };
-        let description = match self.description {
-            None => None,
-            Some(description) => TaskDescription::parse(description)
-                .map_err(|e| errors.push(e))
-                .ok(),
-        };
+        let description = self
+            .description
+            .and_then(|description| errors.check(TaskDescription::parse(description)));
         let completed = match self.completed {
             None => None,
             Some(None) => {
@@ -190,9 +160,7 @@ impl PatchTaskRequest {
             }
             Some(Some(completed)) => Some(completed),
         };
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+        errors.finish()?;
         Ok(TaskChanges {
             title,
             description,
@@ -201,23 +169,12 @@ impl PatchTaskRequest {
     }
 }
 
-/// Which tasks a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Pending,
-    Completed,
-}
-
-pub const DEFAULT_PAGE_SIZE: i64 = 50;
-pub const MAX_PAGE_SIZE: i64 = 100;
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListTasksQuery {
     /// `all` (default), `pending` or `completed`.
-    #[param(inline, value_type = Option<StatusParam>)]
+    #[param(inline, value_type = Option<StatusFilter>)]
     pub status: Option<String>,
     /// Page size, 1 to 100 (default 50).
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
@@ -226,69 +183,48 @@ pub struct ListTasksQuery {
     pub cursor: Option<String>,
 }
 
-/// The documented values of `status`. The query keeps the raw text so that a wrong value gets
-/// a 422 naming the parameter, rather than serde's generic complaint.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum StatusParam {
-    All,
-    Pending,
-    Completed,
-}
-
-/// A valid list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListRequest {
-    pub status: StatusFilter,
-    pub limit: i64,
-    pub cursor: Option<super::store::Cursor>,
-}
-
+/// The query keeps raw text so that a wrong value gets a 422 naming the parameter, rather
+/// than serde's generic complaint.
 impl ListTasksQuery {
     pub fn parse(self) -> Result<ListRequest, ApiError> {
-        let mut errors = Vec::new();
+        let mut errors = FieldErrors::default();
         let status = match self.status.as_deref() {
-            None | Some("all") => StatusFilter::All,
-            Some("pending") => StatusFilter::Pending,
-            Some("completed") => StatusFilter::Completed,
-            Some(_) => {
+            None => Some(StatusFilter::All),
+            Some(raw) => StatusFilter::parse(raw).or_else(|| {
                 errors.push(FieldError::new(
                     "status",
                     "must be one of all, pending, completed",
                 ));
-                StatusFilter::All
-            }
+                None
+            }),
         };
         let limit = match self.limit.as_deref().map(str::parse::<i64>) {
-            None => DEFAULT_PAGE_SIZE,
-            Some(Ok(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
+            None => Some(DEFAULT_PAGE_SIZE),
+            Some(Ok(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => Some(limit),
             Some(_) => {
                 errors.push(FieldError::new(
                     "limit",
                     format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
                 ));
-                DEFAULT_PAGE_SIZE
+                None
             }
         };
         let cursor = match self.cursor.as_deref() {
-            None => None,
-            Some(raw) => super::store::Cursor::decode(raw)
-                .ok_or_else(|| {
-                    errors.push(FieldError::new(
-                        "cursor",
-                        "is not a cursor from a previous page",
-                    ))
-                })
-                .ok(),
+            None => Some(None),
+            Some(raw) => Cursor::decode(raw).map(Some).or_else(|| {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor from a previous page",
+                ));
+                None
+            }),
         };
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        Ok(ListRequest {
-            status,
-            limit,
-            cursor,
+        errors.finish_with(|| {
+            Some(ListRequest {
+                status: status?,
+                limit: limit?,
+                cursor: cursor?,
+            })
         })
     }
 }
@@ -331,7 +267,7 @@ mod tests {
 
     #[test]
     fn create_reports_every_bad_field() {
-        let request = CreateTaskRequest {
+        let request = TaskRequest {
             title: Some(" ".into()),
             description: Some("x".repeat(1001)),
             completed: None,
@@ -437,7 +373,7 @@ mod properties {
         #[test]
         fn create_bodies_parse_to_valid_fields_or_a_client_error(body in any_body()) {
             let bytes = serde_json::to_vec(&body).unwrap();
-            let parsed = parse_json::<CreateTaskRequest>(&bytes).and_then(CreateTaskRequest::parse);
+            let parsed = parse_json::<TaskRequest>(&bytes).and_then(TaskRequest::parse);
             match parsed {
                 Ok(fields) => {
                     assert_obeys_rules(&fields);
@@ -469,7 +405,7 @@ mod properties {
 
         #[test]
         fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-            let _ = parse_json::<CreateTaskRequest>(&bytes).and_then(CreateTaskRequest::parse);
+            let _ = parse_json::<TaskRequest>(&bytes).and_then(TaskRequest::parse);
             let _ = parse_json::<PatchTaskRequest>(&bytes).and_then(PatchTaskRequest::parse);
         }
     }
@@ -477,8 +413,8 @@ mod properties {
     #[test]
     fn a_known_good_body_parses() {
         let fields =
-            parse_json::<CreateTaskRequest>(&serde_json::to_vec(&json!({"title": " a "})).unwrap())
-                .and_then(CreateTaskRequest::parse)
+            parse_json::<TaskRequest>(&serde_json::to_vec(&json!({"title": " a "})).unwrap())
+                .and_then(TaskRequest::parse)
                 .unwrap();
         assert_eq!(fields.title.into_string(), "a");
     }

@@ -1,16 +1,18 @@
 //! Each user's private task list.
 //!
 //! - [`input`]: what clients send, parsed into valid values.
+//! - [`list`]: what a list request asks for, and the cursor's wire format.
 //! - [`store`]: the queries, every one filtered by the owner in SQL.
 //! - [`routes`]: the handlers, shared by both route families.
 
 pub mod input;
+pub mod list;
 pub mod routes;
 pub mod store;
 
 use actix_web::web;
 
-use crate::auth::bearer_guard;
+use crate::tokens::bearer_guard;
 
 /// Mounts the task routes inside the `/api` scope, twice: `/tasks` and, for clients built on the
 /// original design, `/{user_id}/tasks`. Both run the same handlers behind the same guard.

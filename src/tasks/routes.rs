@@ -1,25 +1,27 @@
-//! HTTP handlers for tasks. One set of handlers serves both route families:
-//! `/api/tasks/...` and the original design's `/api/{user_id}/tasks/...`.
+//! HTTP in and out for tasks: parse, call the store with the caller as owner, shape the
+//! answer. One set of handlers serves both route families: `/api/tasks/...` and the original
+//! design's `/api/{user_id}/tasks/...`.
 
 use std::future::{Ready, ready};
 
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::input::{CreateTaskRequest, ListTasksQuery, PatchTaskRequest, ReplaceTaskRequest};
-use super::store::{self, Task};
-use crate::auth::AuthenticatedUser;
-use crate::auth::accounts::rfc3339;
+use super::input::{ListTasksQuery, PatchTaskRequest, TaskRequest};
+use super::store::{self, InsertTaskError, Task};
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{Json, path_id};
+use crate::extract::Json;
+use crate::ids::{TaskId, UserId};
+use crate::timestamp::rfc3339;
+use crate::tokens::AuthenticatedUser;
 
 /// A task as clients see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TaskView {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: TaskId,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
@@ -54,7 +56,7 @@ pub struct TaskPage {
 /// Whose tasks a request may touch: always the token's subject. On the compatibility routes
 /// the path names a user too, and naming anyone else is refused before anything is read.
 pub struct TaskOwner {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 impl FromRequest for TaskOwner {
@@ -62,32 +64,41 @@ impl FromRequest for TaskOwner {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let user = match AuthenticatedUser::from_request(request, payload).into_inner() {
-            Ok(user) => user,
+        let caller = match AuthenticatedUser::from_request(request, payload).into_inner() {
+            Ok(caller) => caller,
             Err(error) => return ready(Err(error)),
         };
-        if let Some(path_user) = request.match_info().get("user_id") {
-            let same_user = path_id(path_user).is_ok_and(|id| id == user.user_id);
-            if !same_user {
-                return ready(Err(ApiError::Forbidden));
-            }
+        if let Some(path_user) = request.match_info().get("user_id")
+            && UserId::parse(path_user).as_ref() != Some(&caller.user_id)
+        {
+            return ready(Err(ApiError::Forbidden));
         }
         ready(Ok(TaskOwner {
-            user_id: user.user_id,
+            user_id: caller.user_id,
         }))
     }
 }
 
-/// The `{task_id}` of the path, already known to be a UUID.
-pub struct TaskId(pub String);
+/// The `{task_id}` of the path. A segment that is not a UUID fails to deserialize, and the
+/// app's `PathConfig` answers that with 404, like any missing task.
+#[derive(Deserialize)]
+pub struct TaskPath {
+    task_id: TaskId,
+}
 
-impl FromRequest for TaskId {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+/// The answer for a task the caller does not have.
+fn found(task: Option<Task>) -> ApiResult<web::Json<TaskView>> {
+    task.map(|task| web::Json(task.into()))
+        .ok_or(ApiError::NotFound)
+}
 
-    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let raw = request.match_info().get("task_id").unwrap_or_default();
-        ready(path_id(raw).map(TaskId))
+impl From<InsertTaskError> for ApiError {
+    fn from(error: InsertTaskError) -> Self {
+        match error {
+            // The token outlived its account: the user is gone, so is the right to write.
+            InsertTaskError::OwnerGone(_) => ApiError::invalid_token(),
+            InsertTaskError::Query(error) => error.into(),
+        }
     }
 }
 
@@ -109,7 +120,7 @@ pub async fn list_tasks(
 ) -> ApiResult<web::Json<TaskPage>> {
     let request = query.into_inner().parse()?;
     let (tasks, next) = db
-        .run(move |connection| store::list(connection, &owner.user_id, &request))
+        .query(move |connection| store::list(connection, &owner.user_id, &request))
         .await?;
     Ok(web::Json(TaskPage {
         items: tasks.into_iter().map(TaskView::from).collect(),
@@ -120,7 +131,7 @@ pub async fn list_tasks(
 /// Create a task.
 #[utoipa::path(
     post, path = "/api/tasks", tag = "tasks",
-    request_body = CreateTaskRequest,
+    request_body = TaskRequest,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `Location` names the new task", body = TaskView),
@@ -132,11 +143,13 @@ pub async fn create_task(
     request: HttpRequest,
     owner: TaskOwner,
     db: web::Data<Database>,
-    Json(body): Json<CreateTaskRequest>,
+    Json(body): Json<TaskRequest>,
 ) -> ApiResult<HttpResponse> {
     let fields = body.parse()?;
     let task = db
-        .run(move |connection| store::insert(connection, &owner.user_id, fields))
+        .run(move |connection| {
+            Ok::<_, ApiError>(store::insert(connection, &owner.user_id, fields)?)
+        })
         .await?;
     let location = format!("{}/{}", request.path().trim_end_matches('/'), task.id);
     Ok(HttpResponse::Created()
@@ -157,20 +170,21 @@ pub async fn create_task(
 )]
 pub async fn get_task(
     owner: TaskOwner,
-    TaskId(task_id): TaskId,
+    path: web::Path<TaskPath>,
     db: web::Data<Database>,
 ) -> ApiResult<web::Json<TaskView>> {
-    let task = db
-        .run(move |connection| store::find(connection, &owner.user_id, &task_id))
-        .await?;
-    Ok(web::Json(task.into()))
+    let task_id = path.into_inner().task_id;
+    found(
+        db.query(move |connection| store::find(connection, &owner.user_id, &task_id))
+            .await?,
+    )
 }
 
 /// Replace a task's title, description and completed flag.
 #[utoipa::path(
     put, path = "/api/tasks/{task_id}", tag = "tasks",
     params(("task_id" = String, Path, description = "Task id (UUID)")),
-    request_body = ReplaceTaskRequest,
+    request_body = TaskRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The replaced task", body = TaskView),
@@ -181,15 +195,16 @@ pub async fn get_task(
 )]
 pub async fn replace_task(
     owner: TaskOwner,
-    TaskId(task_id): TaskId,
+    path: web::Path<TaskPath>,
     db: web::Data<Database>,
-    Json(body): Json<ReplaceTaskRequest>,
+    Json(body): Json<TaskRequest>,
 ) -> ApiResult<web::Json<TaskView>> {
+    let task_id = path.into_inner().task_id;
     let fields = body.parse()?;
-    let task = db
-        .run(move |connection| store::replace(connection, &owner.user_id, &task_id, fields))
-        .await?;
-    Ok(web::Json(task.into()))
+    found(
+        db.query(move |connection| store::replace(connection, &owner.user_id, &task_id, fields))
+            .await?,
+    )
 }
 
 /// Change only the fields given; `"description": null` clears the description.
@@ -207,15 +222,16 @@ pub async fn replace_task(
 )]
 pub async fn patch_task(
     owner: TaskOwner,
-    TaskId(task_id): TaskId,
+    path: web::Path<TaskPath>,
     db: web::Data<Database>,
     Json(body): Json<PatchTaskRequest>,
 ) -> ApiResult<web::Json<TaskView>> {
+    let task_id = path.into_inner().task_id;
     let changes = body.parse()?;
-    let task = db
-        .run(move |connection| store::patch(connection, &owner.user_id, &task_id, changes))
-        .await?;
-    Ok(web::Json(task.into()))
+    found(
+        db.query(move |connection| store::patch(connection, &owner.user_id, &task_id, changes))
+            .await?,
+    )
 }
 
 /// Delete a task.
@@ -231,11 +247,16 @@ pub async fn patch_task(
 )]
 pub async fn delete_task(
     owner: TaskOwner,
-    TaskId(task_id): TaskId,
+    path: web::Path<TaskPath>,
     db: web::Data<Database>,
 ) -> ApiResult<HttpResponse> {
-    db.run(move |connection| store::delete(connection, &owner.user_id, &task_id))
+    let task_id = path.into_inner().task_id;
+    let deleted = db
+        .query(move |connection| store::delete(connection, &owner.user_id, &task_id))
         .await?;
+    if !deleted {
+        return Err(ApiError::NotFound);
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -252,11 +273,12 @@ pub async fn delete_task(
 )]
 pub async fn toggle_task(
     owner: TaskOwner,
-    TaskId(task_id): TaskId,
+    path: web::Path<TaskPath>,
     db: web::Data<Database>,
 ) -> ApiResult<web::Json<TaskView>> {
-    let task = db
-        .run(move |connection| store::toggle(connection, &owner.user_id, &task_id))
-        .await?;
-    Ok(web::Json(task.into()))
+    let task_id = path.into_inner().task_id;
+    found(
+        db.query(move |connection| store::toggle(connection, &owner.user_id, &task_id))
+            .await?,
+    )
 }

@@ -1,24 +1,24 @@
-//! Tasks in the database. Every function takes the owner's id and puts it in the SQL `WHERE`,
-//! so a task that belongs to someone else is indistinguishable from one that does not exist:
-//! isolation is not a check a handler could forget.
+//! Tasks in the database: SQL only. Every function takes the owner's id and puts it in the SQL
+//! `WHERE`, so a task that belongs to someone else is indistinguishable from one that does not
+//! exist (`None`, or `false` for a delete): isolation is not a check a handler could forget.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
-use super::input::{ListRequest, StatusFilter, TaskChanges, TaskFields};
+use super::input::{TaskChanges, TaskFields};
+use super::list::{Cursor, ListRequest, StatusFilter};
 use crate::db::schema::tasks;
-use crate::db::{self, AnyConnection};
-use crate::errors::ApiError;
+use crate::db::{self, AnyBackend, AnyConnection};
+use crate::ids::{TaskId, UserId};
 
-/// A stored task, fields in table order (the implicit `RETURNING *` relies on it).
+/// A stored task.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = tasks)]
 pub struct Task {
-    pub id: String,
-    pub user_id: String,
+    #[diesel(deserialize_as = String)]
+    pub id: TaskId,
+    #[diesel(deserialize_as = String)]
+    pub user_id: UserId,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
@@ -26,84 +26,72 @@ pub struct Task {
     pub updated_at: NaiveDateTime,
 }
 
-/// Position after the last task of a page: newest-first order is `(created_at, id)`
-/// descending, so tasks added while a client pages through sort before the cursor and never
-/// shift the pages that follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    created_at: NaiveDateTime,
-    id: String,
+/// What an insert or update hands back: the stored row, read in the same statement.
+fn task_columns() -> <Task as Selectable<AnyBackend>>::SelectExpression {
+    <Task as Selectable<AnyBackend>>::construct_selection()
 }
 
-impl Cursor {
-    pub fn after(task: &Task) -> Self {
-        Self {
-            created_at: task.created_at,
-            id: task.id.clone(),
-        }
-    }
+#[derive(Insertable)]
+#[diesel(table_name = tasks)]
+struct NewTask<'a> {
+    id: &'a str,
+    user_id: &'a str,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
-    /// Opaque to clients: base64url of `<microseconds>.<id>`.
-    pub fn encode(&self) -> String {
-        let micros = self.created_at.and_utc().timestamp_micros();
-        URL_SAFE_NO_PAD.encode(format!("{micros}.{}", self.id))
-    }
+/// The user does not exist (any more): a token that outlived its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the owner of the task does not exist")]
+pub struct OwnerGone;
 
-    pub fn decode(raw: &str) -> Option<Self> {
-        let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).ok()?;
-        let text = String::from_utf8(bytes).ok()?;
-        let (micros, id) = text.split_once('.')?;
-        let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-        let id = Uuid::parse_str(id).ok()?.hyphenated().to_string();
-        Some(Self { created_at, id })
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum InsertTaskError {
+    #[error(transparent)]
+    OwnerGone(#[from] OwnerGone),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
 }
 
 pub fn insert(
     connection: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     fields: TaskFields,
-) -> Result<Task, ApiError> {
+) -> Result<Task, InsertTaskError> {
     let now = db::now();
-    let task = Task {
-        id: Uuid::now_v7().to_string(),
-        user_id: user_id.to_owned(),
-        title: fields.title.into_string(),
-        description: fields.description.into_inner(),
-        completed: fields.completed,
-        created_at: now,
-        updated_at: now,
-    };
+    let id = TaskId::generate();
     diesel::insert_into(tasks::table)
-        .values((
-            tasks::id.eq(&task.id),
-            tasks::user_id.eq(&task.user_id),
-            tasks::title.eq(&task.title),
-            tasks::description.eq(&task.description),
-            tasks::completed.eq(task.completed),
-            tasks::created_at.eq(task.created_at),
-            tasks::updated_at.eq(task.updated_at),
-        ))
-        .execute(connection)
+        .values(NewTask {
+            id: id.as_str(),
+            user_id: user_id.as_str(),
+            title: fields.title.into_string(),
+            description: fields.description.into_inner(),
+            completed: fields.completed,
+            created_at: now,
+            updated_at: now,
+        })
+        .returning(task_columns())
+        .get_result(connection)
         .map_err(|error| {
-            // The token outlived its account: the user is gone, so is the right to write.
             if db::is_foreign_key_violation(&error) {
-                ApiError::invalid_token()
+                OwnerGone.into()
             } else {
                 error.into()
             }
-        })?;
-    Ok(task)
+        })
 }
 
 /// One page, newest first, and the cursor of the next page if there is one.
 pub fn list(
     connection: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     request: &ListRequest,
-) -> Result<(Vec<Task>, Option<Cursor>), ApiError> {
+) -> QueryResult<(Vec<Task>, Option<Cursor>)> {
     let mut query = tasks::table
-        .filter(tasks::user_id.eq(user_id))
+        .filter(tasks::user_id.eq(user_id.as_str()))
         .select(Task::as_select())
         .order((tasks::created_at.desc(), tasks::id.desc()))
         // One more than asked tells whether another page follows.
@@ -118,13 +106,16 @@ pub fn list(
         query = query.filter(
             tasks::created_at.lt(cursor.created_at).or(tasks::created_at
                 .eq(cursor.created_at)
-                .and(tasks::id.lt(cursor.id.clone()))),
+                .and(tasks::id.lt(cursor.id.as_str().to_owned()))),
         );
     }
     let mut page = query.load(connection)?;
     let next = if page.len() as i64 > request.limit {
         page.truncate(request.limit as usize);
-        page.last().map(Cursor::after)
+        page.last().map(|task| Cursor {
+            created_at: task.created_at,
+            id: task.id.clone(),
+        })
     } else {
         None
     };
@@ -133,14 +124,15 @@ pub fn list(
 
 pub fn find(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
-) -> Result<Task, ApiError> {
-    Ok(tasks::table
-        .filter(tasks::id.eq(task_id))
-        .filter(tasks::user_id.eq(user_id))
+    user_id: &UserId,
+    task_id: &TaskId,
+) -> QueryResult<Option<Task>> {
+    tasks::table
+        .filter(tasks::id.eq(task_id.as_str()))
+        .filter(tasks::user_id.eq(user_id.as_str()))
         .select(Task::as_select())
-        .first(connection)?)
+        .first(connection)
+        .optional()
 }
 
 /// The columns a change writes; `None` leaves a column alone, `Some(None)` sets NULL.
@@ -155,10 +147,10 @@ struct TaskChangeset {
 
 pub fn replace(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
+    user_id: &UserId,
+    task_id: &TaskId,
     fields: TaskFields,
-) -> Result<Task, ApiError> {
+) -> QueryResult<Option<Task>> {
     write_changes(
         connection,
         user_id,
@@ -174,10 +166,10 @@ pub fn replace(
 
 pub fn patch(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
+    user_id: &UserId,
+    task_id: &TaskId,
     changes: TaskChanges,
-) -> Result<Task, ApiError> {
+) -> QueryResult<Option<Task>> {
     if changes == TaskChanges::default() {
         // Nothing to change, so nothing moves (not even updated_at).
         return find(connection, user_id, task_id);
@@ -197,67 +189,52 @@ pub fn patch(
 
 fn write_changes(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
+    user_id: &UserId,
+    task_id: &TaskId,
     changeset: TaskChangeset,
-) -> Result<Task, ApiError> {
-    Ok(diesel::update(
+) -> QueryResult<Option<Task>> {
+    diesel::update(
         tasks::table
-            .filter(tasks::id.eq(task_id))
-            .filter(tasks::user_id.eq(user_id)),
+            .filter(tasks::id.eq(task_id.as_str()))
+            .filter(tasks::user_id.eq(user_id.as_str())),
     )
     .set(changeset)
-    .get_result(connection)?)
+    .returning(task_columns())
+    .get_result(connection)
+    .optional()
 }
 
 /// Flips `completed` in one statement, so concurrent toggles each apply exactly once.
 pub fn toggle(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
-) -> Result<Task, ApiError> {
-    Ok(diesel::update(
+    user_id: &UserId,
+    task_id: &TaskId,
+) -> QueryResult<Option<Task>> {
+    diesel::update(
         tasks::table
-            .filter(tasks::id.eq(task_id))
-            .filter(tasks::user_id.eq(user_id)),
+            .filter(tasks::id.eq(task_id.as_str()))
+            .filter(tasks::user_id.eq(user_id.as_str())),
     )
     .set((
         tasks::completed.eq(diesel::dsl::not(tasks::completed)),
         tasks::updated_at.eq(db::now()),
     ))
-    .get_result(connection)?)
+    .returning(task_columns())
+    .get_result(connection)
+    .optional()
 }
 
+/// Deletes the task; `false` when the owner has no such task.
 pub fn delete(
     connection: &mut AnyConnection,
-    user_id: &str,
-    task_id: &str,
-) -> Result<(), ApiError> {
+    user_id: &UserId,
+    task_id: &TaskId,
+) -> QueryResult<bool> {
     let deleted = diesel::delete(
         tasks::table
-            .filter(tasks::id.eq(task_id))
-            .filter(tasks::user_id.eq(user_id)),
+            .filter(tasks::id.eq(task_id.as_str()))
+            .filter(tasks::user_id.eq(user_id.as_str())),
     )
     .execute(connection)?;
-    if deleted == 0 {
-        return Err(ApiError::NotFound);
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let cursor = Cursor {
-            created_at: db::now(),
-            id: Uuid::now_v7().to_string(),
-        };
-        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        for garbage in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
-            assert_eq!(Cursor::decode(garbage), None, "{garbage:?}");
-        }
-    }
+    Ok(deleted == 1)
 }

@@ -531,7 +531,9 @@ async fn expired_refresh_tokens_are_purged_but_live_ones_kept() {
         .get_result(&mut connection)
         .unwrap();
     assert_eq!(before, 3);
-    let (tokens, _sessions) = todo_server::auth::sessions::purge_expired(&mut connection).unwrap();
+    let tokens = todo_server::sessions::store::purge_expired(&mut connection)
+        .unwrap()
+        .refresh_tokens;
     assert_eq!(tokens, 2, "the two expired tokens go");
     let after: i64 = refresh_tokens::table
         .count()

@@ -14,8 +14,8 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use todo_server::Application;
-use todo_server::auth::tokens::AccessClaims;
 use todo_server::config::Config;
+use todo_server::tokens::AccessClaims;
 use uuid::Uuid;
 
 pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
@@ -175,7 +175,7 @@ impl TestApp {
     /// A direct connection to the app's database, for asserting what was (not) written.
     pub fn connection(&self) -> todo_server::db::AnyConnection {
         use r2d2::ManageConnection;
-        let url = todo_server::config::DatabaseUrl::parse(&self.database_url).expect("valid url");
+        let url = todo_server::db::DatabaseUrl::parse(&self.database_url).expect("valid url");
         todo_server::db::ConnectionManager::new(url)
             .connect()
             .expect("connect to the test database")

@@ -15,16 +15,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use actix_web_httpauth::extractors::bearer::BearerAuth;
 use actix_web_httpauth::middleware::HttpAuthentication;
 
-use super::AuthState;
+use super::AccessTokenKeys;
+use super::access::AuthenticatedUser;
 use crate::errors::ApiError;
-
-/// The caller, as proven by a valid access token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedUser {
-    pub user_id: String,
-    pub email: String,
-    pub session_id: String,
-}
 
 type ValidatorResult = Result<ServiceRequest, (actix_web::Error, ServiceRequest)>;
 type Validator = fn(ServiceRequest, Option<BearerAuth>) -> Ready<ValidatorResult>;
@@ -39,19 +32,15 @@ fn validate(request: ServiceRequest, credentials: Option<BearerAuth>) -> Ready<V
     let Some(credentials) = credentials else {
         return ready(Err((ApiError::missing_bearer().into(), request)));
     };
-    let Some(state) = request.app_data::<web::Data<AuthState>>() else {
+    let Some(keys) = request.app_data::<web::Data<AccessTokenKeys>>() else {
         return ready(Err((
-            ApiError::internal("the auth state is not configured").into(),
+            ApiError::internal("the access token keys are not configured").into(),
             request,
         )));
     };
-    match state.access_keys.verify(credentials.token()) {
-        Some(claims) => {
-            request.extensions_mut().insert(AuthenticatedUser {
-                user_id: claims.sub,
-                email: claims.email,
-                session_id: claims.sid,
-            });
+    match keys.verify(credentials.token()) {
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
             ready(Ok(request))
         }
         None => ready(Err((ApiError::invalid_token().into(), request))),

@@ -4,7 +4,8 @@
 //! a flood of guesses is cut off within a few requests.
 //!
 //! The buckets live in this process: with several instances each allows the configured rate.
-//! The per-account back-off in [`super::throttle`] is the limit that holds across instances.
+//! The per-account login back-off (`accounts/backoff.rs`) is the limit that holds across
+//! instances.
 
 use std::net::IpAddr;
 

@@ -1,27 +1,20 @@
-//! Access tokens (JWT, HS256) and refresh tokens (opaque random values).
+//! Access tokens: JWTs signed with HS256, minted at login and refresh, checked by the guard.
 //!
 //! Access tokens are verified from the signature alone, with no database query, so they stay
 //! valid until they expire even after logout: that is why they live 15 minutes. Verification
 //! follows RFC 8725: the algorithm is pinned to HS256 (the token's own `alg` header is never
 //! trusted, so `none` and RS256-with-the-HMAC-secret confusion fail), and `exp`, `iss` and `aud`
 //! are required. Headers such as `kid`, `jku` and `x5u` are ignored and never fetched.
-//!
-//! Refresh tokens carry 256 random bits and are stored only as their SHA-256, so a database
-//! leak does not hand out sessions. A fast hash is right here (unlike passwords): the input is
-//! already uniformly random, so there is nothing to brute-force.
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{NaiveDateTime, Utc};
+use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::config::Config;
+use crate::config::{JwtSecret, TokenSettings};
+use crate::ids::{SessionId, UserId};
 
 /// Leeway for clock skew between this server and others that verify its tokens.
 pub const CLOCK_LEEWAY_SECONDS: u64 = 30;
@@ -43,6 +36,15 @@ pub struct AccessClaims {
     pub aud: String,
 }
 
+/// The caller, as a valid access token proves them: who they are and which login (session)
+/// the token came from. Handlers take it as an argument; see [`super::guard`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub user_id: UserId,
+    pub email: String,
+    pub session_id: SessionId,
+}
+
 /// Everything needed to mint and check access tokens.
 #[derive(Clone)]
 pub struct AccessTokenKeys {
@@ -59,11 +61,11 @@ pub struct AccessTokenKeys {
 pub struct SigningError(#[from] jsonwebtoken::errors::Error);
 
 impl AccessTokenKeys {
-    pub fn from_config(config: &Config) -> Self {
-        let secret = config.jwt_secret.as_bytes();
+    pub fn new(secret: &JwtSecret, settings: &TokenSettings) -> Self {
+        let secret = secret.as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[&config.jwt_issuer]);
-        validation.set_audience(&[&config.jwt_audience]);
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = CLOCK_LEEWAY_SECONDS;
         validation.validate_exp = true;
@@ -72,9 +74,9 @@ impl AccessTokenKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-            ttl: config.access_token_ttl,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl: settings.access_ttl,
         }
     }
 
@@ -84,15 +86,15 @@ impl AccessTokenKeys {
 
     pub fn issue(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         email: &str,
-        session_id: &str,
+        session_id: &SessionId,
     ) -> Result<String, SigningError> {
         let now = Utc::now().timestamp();
         let claims = AccessClaims {
-            sub: user_id.to_owned(),
+            sub: user_id.to_string(),
             email: email.to_owned(),
-            sid: session_id.to_owned(),
+            sid: session_id.to_string(),
             jti: Uuid::now_v7().to_string(),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
@@ -106,83 +108,47 @@ impl AccessTokenKeys {
         )?)
     }
 
-    /// Checks signature, algorithm, `exp`, `nbf` (when present), `iss` and `aud`.
-    pub fn verify(&self, token: &str) -> Option<AccessClaims> {
+    /// Checks signature, algorithm, `exp`, `nbf` (when present), `iss` and `aud`, and that the
+    /// subject is a user id.
+    pub fn verify(&self, token: &str) -> Option<AuthenticatedUser> {
         if token.len() > MAX_ACCESS_TOKEN_BYTES {
             return None;
         }
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
-        Uuid::parse_str(&claims.sub).ok()?;
-        Some(claims)
+        Some(AuthenticatedUser {
+            user_id: UserId::parse(&claims.sub)?,
+            email: claims.email,
+            // Signed by us (or a holder of the shared secret), so taken as issued.
+            session_id: SessionId::from(claims.sid),
+        })
     }
-}
-
-/// A refresh token as handed to the client. Its `Debug` is redacted.
-pub struct RefreshToken(String);
-
-impl RefreshToken {
-    /// 256 bits from the operating system's CSPRNG, base64url without padding (43 characters).
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
-    }
-
-    pub fn from_client(value: String) -> Self {
-        Self(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    /// What the database stores and looks up: hex SHA-256.
-    pub fn hash(&self) -> String {
-        sha256_hex(&self.0)
-    }
-}
-
-impl std::fmt::Debug for RefreshToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RefreshToken(<redacted>)")
-    }
-}
-
-/// Lower-case hex SHA-256: how secrets and personal values are stored when only equality
-/// matters (refresh tokens, the login back-off's email key).
-pub fn sha256_hex(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
-/// Seconds from `now` until `later`, never negative.
-pub fn seconds_until(later: NaiveDateTime, now: NaiveDateTime) -> u64 {
-    (later - now).num_seconds().max(0) as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     fn keys_with(secret: &str, ttl: u64) -> AccessTokenKeys {
-        let secret = secret.to_owned();
-        let ttl = ttl.to_string();
-        let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some(secret.clone()),
-            "ACCESS_TOKEN_TTL_SECONDS" => Some(ttl.clone()),
-            _ => None,
-        })
-        .unwrap();
-        AccessTokenKeys::from_config(&config)
+        let settings = TokenSettings {
+            secret: None,
+            issuer: "todo-server".into(),
+            audience: "todo-server".into(),
+            access_ttl: Duration::from_secs(ttl),
+        };
+        AccessTokenKeys::new(
+            &JwtSecret::new(secret.as_bytes().to_vec()).unwrap(),
+            &settings,
+        )
+    }
+
+    fn user() -> UserId {
+        UserId::parse(USER).unwrap()
+    }
+
+    fn session() -> SessionId {
+        SessionId::parse("0190f1a2-0000-7000-8000-0000000000aa").unwrap()
     }
 
     const SECRET: &str = "test-secret-test-secret-test-secret!";
@@ -191,11 +157,14 @@ mod tests {
     #[test]
     fn issued_tokens_verify_and_carry_the_claims() {
         let keys = keys_with(SECRET, 900);
-        let token = keys.issue(USER, "ann@example.org", "sid-1").unwrap();
-        let claims = keys.verify(&token).unwrap();
-        assert_eq!(claims.sub, USER);
-        assert_eq!(claims.email, "ann@example.org");
-        assert_eq!(claims.sid, "sid-1");
+        let token = keys.issue(&user(), "ann@example.org", &session()).unwrap();
+        let verified = keys.verify(&token).unwrap();
+        assert_eq!(verified.user_id, user());
+        assert_eq!(verified.email, "ann@example.org");
+        assert_eq!(verified.session_id, session());
+        let claims: AccessClaims = jsonwebtoken::dangerous::insecure_decode(&token)
+            .unwrap()
+            .claims;
         assert_eq!(claims.exp - claims.iat, 900);
         assert_eq!(
             (claims.iss.as_str(), claims.aud.as_str()),
@@ -206,7 +175,7 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_secret_is_refused() {
         let token = keys_with("another-secret-another-secret-another", 900)
-            .issue(USER, "a@b.co", "s")
+            .issue(&user(), "a@b.co", &session())
             .unwrap();
         assert!(keys_with(SECRET, 900).verify(&token).is_none());
     }
@@ -217,18 +186,6 @@ mod tests {
         assert!(
             keys.verify(&"a".repeat(MAX_ACCESS_TOKEN_BYTES + 1))
                 .is_none()
-        );
-    }
-
-    #[test]
-    fn refresh_tokens_are_256_bit_and_hashed_to_hex() {
-        let token = RefreshToken::generate();
-        assert_eq!(URL_SAFE_NO_PAD.decode(token.expose()).unwrap().len(), 32);
-        assert_eq!(token.hash().len(), 64);
-        assert_ne!(token.hash(), RefreshToken::generate().hash());
-        assert_eq!(
-            token.hash(),
-            RefreshToken::from_client(token.expose().to_owned()).hash()
         );
     }
 }

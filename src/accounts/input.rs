@@ -1,0 +1,191 @@
+//! What clients send to create an account, log in or change a password, parsed into domain
+//! values. Every missing or invalid field is named once in one 422.
+
+use serde::Deserialize;
+
+use super::credentials::{DisplayName, Email, NewPassword};
+use crate::errors::ApiError;
+use crate::extract::FieldErrors;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(value_type = String, required = true, format = Email)]
+    pub email: Option<String>,
+    /// 8 to 128 characters, and not easy to guess.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
+    pub password: Option<String>,
+    #[schema(max_length = 100)]
+    pub name: Option<String>,
+}
+
+/// A valid registration.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: NewPassword,
+    pub name: DisplayName,
+}
+
+impl RegisterRequest {
+    pub fn parse(self) -> Result<Registration, ApiError> {
+        let mut errors = FieldErrors::default();
+        let raw_email = errors.required(self.email, "email");
+        let raw_password = errors.required(self.password, "password");
+        let name = DisplayName::parse(self.name);
+        let email = raw_email
+            .as_deref()
+            .and_then(|raw| errors.check(Email::parse(raw)));
+        // What the account says about its owner makes a password easy to guess.
+        let account_name = name.as_ref().ok().and_then(DisplayName::as_str);
+        let password = raw_password.and_then(|raw| {
+            errors.check(NewPassword::parse(
+                raw,
+                "password",
+                raw_email.as_deref().unwrap_or_default(),
+                account_name,
+            ))
+        });
+        let name = errors.check(name);
+        errors.finish_with(|| {
+            Some(Registration {
+                email: email?,
+                password: password?,
+                name: name?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(value_type = String, required = true)]
+    pub email: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub password: Option<String>,
+}
+
+/// A login attempt. The email stays as typed: one that cannot be an account is still answered
+/// like a wrong password, after the same amount of work.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub email: String,
+    pub password: String,
+}
+
+impl LoginRequest {
+    pub fn parse(self) -> Result<LoginAttempt, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.required(self.email, "email");
+        let password = errors.required(self.password, "password");
+        errors.finish_with(|| {
+            Some(LoginAttempt {
+                email: email?,
+                password: password?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, required = true)]
+    pub current_password: Option<String>,
+    /// 8 to 128 characters, and not easy to guess.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
+    pub new_password: Option<String>,
+}
+
+/// A password change as sent. The new password is judged against the account it is for, so
+/// it becomes a [`NewPassword`] only once the account is loaded ([`PasswordChange::new_password`]).
+#[derive(Debug)]
+pub struct PasswordChange {
+    pub current_password: String,
+    new_password: String,
+}
+
+impl ChangePasswordRequest {
+    pub fn parse(self) -> Result<PasswordChange, ApiError> {
+        let mut errors = FieldErrors::default();
+        let current_password = errors.required(self.current_password, "current_password");
+        let new_password = errors.required(self.new_password, "new_password");
+        errors.finish_with(|| {
+            Some(PasswordChange {
+                current_password: current_password?,
+                new_password: new_password?,
+            })
+        })
+    }
+}
+
+impl PasswordChange {
+    /// The new password, if it passes the strength rules for the account of `email` and `name`.
+    pub fn new_password(&self, email: &str, name: Option<&str>) -> Result<NewPassword, ApiError> {
+        NewPassword::parse(self.new_password.clone(), "new_password", email, name)
+            .map_err(|error| ApiError::Validation(vec![error]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(error: ApiError) -> Vec<(String, String)> {
+        match error {
+            ApiError::Validation(fields) => fields
+                .into_iter()
+                .map(|field| (field.field, field.message))
+                .collect(),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_registration_names_each_missing_field_once() {
+        let empty = RegisterRequest {
+            email: None,
+            password: None,
+            name: None,
+        };
+        assert_eq!(
+            fields(empty.parse().unwrap_err()),
+            [
+                ("email".to_owned(), "is required".to_owned()),
+                ("password".to_owned(), "is required".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn every_invalid_registration_field_is_named() {
+        let bad = RegisterRequest {
+            email: Some("not-an-email".into()),
+            password: Some("short".into()),
+            name: Some("x".repeat(101)),
+        };
+        let named: Vec<String> = fields(bad.parse().unwrap_err())
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
+        assert_eq!(named, ["email", "password", "name"]);
+    }
+
+    #[test]
+    fn login_and_password_change_require_both_fields() {
+        let login = LoginRequest {
+            email: None,
+            password: None,
+        };
+        assert_eq!(fields(login.parse().unwrap_err()).len(), 2);
+        let change = ChangePasswordRequest {
+            current_password: Some("x".into()),
+            new_password: None,
+        };
+        assert_eq!(
+            fields(change.parse().unwrap_err()),
+            [("new_password".to_owned(), "is required".to_owned())]
+        );
+    }
+}

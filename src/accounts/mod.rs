@@ -1,0 +1,50 @@
+//! Accounts: who a user is and how they prove it. Creating an account, the credentials it is
+//! made of, password hashing, the login check and its per-account back-off.
+//!
+//! - [`routes`]: `/api/auth/register`, `/login`, `/me`, `/password` — HTTP only.
+//! - [`input`] and [`credentials`]: what people type, parsed into [`credentials::Email`],
+//!   [`credentials::NewPassword`] and [`credentials::DisplayName`].
+//! - [`login`] and [`backoff`]: the rules of a password check; [`password_hash`]: argon2id.
+//! - [`store`]: the SQL for `users` and `login_throttles`.
+//!
+//! A successful login or registration starts a session, and a password change ends the
+//! others, through `sessions/`; the token response is the sessions' too.
+
+pub mod backoff;
+pub mod credentials;
+pub mod input;
+pub mod login;
+pub mod password_hash;
+pub mod routes;
+pub mod store;
+
+use actix_web::web;
+
+use crate::rate_limit::AuthRateLimit;
+use crate::tokens::bearer_guard;
+
+/// Mounts the account routes inside the `/api/auth` scope. Register and login guess or mint
+/// credentials, so they are rate limited per address.
+pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
+    config
+        .service(
+            web::resource("/register")
+                .wrap(rate_limit.middleware())
+                .route(web::post().to(routes::register)),
+        )
+        .service(
+            web::resource("/login")
+                .wrap(rate_limit.middleware())
+                .route(web::post().to(routes::login)),
+        )
+        .service(
+            web::resource("/me")
+                .wrap(bearer_guard())
+                .route(web::get().to(routes::me)),
+        )
+        .service(
+            web::resource("/password")
+                .wrap(bearer_guard())
+                .route(web::post().to(routes::change_password)),
+        );
+}

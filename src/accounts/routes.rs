@@ -1,0 +1,262 @@
+//! HTTP in and out for `/api/auth/register`, `/login`, `/me` and `/password`: parse the body,
+//! run the account rules, start or end sessions through `sessions/`, shape the answer.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use super::backoff::BackoffKey;
+use super::credentials::Email;
+use super::input::{ChangePasswordRequest, LoginRequest, RegisterRequest};
+use super::login::{self, PasswordCheck};
+use super::password_hash::PasswordHasher;
+use super::store::{self, CreateUserError, User};
+use crate::config::SessionSettings;
+use crate::db::Database;
+use crate::errors::{ApiError, ApiResult, ErrorBody};
+use crate::extract::Json;
+use crate::sessions::input::ClientInfo;
+use crate::sessions::transport::{TokenResponse, TokenTransport, UserView};
+use crate::sessions::{lifecycle, store as session_store};
+use crate::timestamp::rfc3339;
+use crate::tokens::{AccessTokenKeys, AuthenticatedUser};
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            created_at: rfc3339(user.created_at),
+        }
+    }
+}
+
+impl From<CreateUserError> for ApiError {
+    fn from(error: CreateUserError) -> Self {
+        match error {
+            CreateUserError::EmailTaken(taken) => {
+                ApiError::conflict("email_taken", taken.to_string())
+            }
+            CreateUserError::Query(error) => error.into(),
+        }
+    }
+}
+
+/// The 429 for an attempt made while the back-off runs.
+fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    ApiError::TooManyRequests {
+        retry_after_seconds: wait.as_secs().max(1),
+    }
+}
+
+/// Create an account and start its first session.
+#[utoipa::path(
+    post, path = "/api/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to receive the refresh token as an HttpOnly cookie")),
+    responses(
+        (status = 201, description = "Account created", body = TokenResponse),
+        (status = 409, description = "Email already registered", body = ErrorBody),
+        (status = 422, description = "Invalid email, password or name", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn register(
+    hasher: web::Data<PasswordHasher>,
+    keys: web::Data<AccessTokenKeys>,
+    settings: web::Data<SessionSettings>,
+    db: web::Data<Database>,
+    client: ClientInfo,
+    transport: TokenTransport,
+    Json(request): Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let registration = request.parse()?;
+    let hasher = hasher.get_ref().clone();
+    let password_hash = web::block(move || hasher.hash(registration.password.expose()))
+        .await?
+        .map_err(ApiError::internal)?;
+    let policy = **settings;
+    let (user, refresh) = db
+        .transaction(move |connection| {
+            let user = store::create(
+                connection,
+                &registration.email,
+                &registration.name,
+                &password_hash,
+            )?;
+            let refresh = lifecycle::start(connection, &user.id, &client, &policy)?;
+            Ok::<_, ApiError>((user, refresh))
+        })
+        .await?;
+    tracing::info!(user_id = %user.id, "account registered");
+    transport.token_response(
+        &keys,
+        &settings,
+        StatusCode::CREATED,
+        UserView::from(&user),
+        refresh,
+    )
+}
+
+/// Log in with email and password; starts a new session.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to receive the refresh token as an HttpOnly cookie")),
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 401, description = "Unknown email or wrong password (indistinguishable)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address, or too many failures for this email; see Retry-After", body = ErrorBody),
+        (status = 422, description = "Missing fields", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    hasher: web::Data<PasswordHasher>,
+    keys: web::Data<AccessTokenKeys>,
+    settings: web::Data<SessionSettings>,
+    db: web::Data<Database>,
+    client: ClientInfo,
+    transport: TokenTransport,
+    Json(request): Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let attempt = request.parse()?;
+    let key = BackoffKey::for_email(&attempt.email);
+    let user = match Email::parse(&attempt.email) {
+        Ok(email) => {
+            db.query(move |connection| store::find_by_email(connection, &email))
+                .await?
+        }
+        Err(_) => None,
+    };
+    let check = login::check_password::<ApiError>(
+        &db,
+        &hasher,
+        &key,
+        attempt.password,
+        user,
+        client.ip_address.as_deref(),
+    )
+    .await?;
+    let user = match check {
+        PasswordCheck::Verified(user) => user,
+        PasswordCheck::Wrong => {
+            return Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "email or password is incorrect",
+            ));
+        }
+        PasswordCheck::Throttled(wait) => return Err(too_many_attempts(wait)),
+    };
+
+    let policy = **settings;
+    let user_id = user.id.clone();
+    let refresh = db
+        .transaction(move |connection| {
+            store::reset_backoff(connection, &key)?;
+            Ok::<_, ApiError>(lifecycle::start(connection, &user_id, &client, &policy)?)
+        })
+        .await?;
+    transport.token_response(
+        &keys,
+        &settings,
+        StatusCode::OK,
+        UserView::from(&user),
+        refresh,
+    )
+}
+
+/// The caller's account.
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The authenticated user", body = UserView),
+        (status = 401, description = "Missing or invalid access token, or the account no longer exists", body = ErrorBody),
+    )
+)]
+pub async fn me(
+    caller: AuthenticatedUser,
+    db: web::Data<Database>,
+) -> ApiResult<web::Json<UserView>> {
+    let found = db
+        .query(move |connection| store::find_by_id(connection, &caller.user_id))
+        .await?;
+    // A token can outlive its account; it is no longer valid then.
+    let user = found.ok_or_else(ApiError::invalid_token)?;
+    Ok(web::Json(UserView::from(&user)))
+}
+
+/// Change the caller's password. Every other session is revoked; this one stays.
+#[utoipa::path(
+    post, path = "/api/auth/password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; every other session is revoked"),
+        (status = 401, description = "Wrong current password, or a missing or invalid access token", body = ErrorBody),
+        (status = 422, description = "Missing fields, or a new password that is too short, too long or too easy to guess", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords for this account; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn change_password(
+    caller: AuthenticatedUser,
+    hasher: web::Data<PasswordHasher>,
+    db: web::Data<Database>,
+    client: ClientInfo,
+    Json(request): Json<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let change = request.parse()?;
+    let user_id = caller.user_id.clone();
+    let user = db
+        .query(move |connection| store::find_by_id(connection, &user_id))
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    let new_password = change.new_password(&user.email, user.name.as_deref())?;
+
+    let key = BackoffKey::for_email(&user.email);
+    let check = login::check_password::<ApiError>(
+        &db,
+        &hasher,
+        &key,
+        change.current_password,
+        Some(user),
+        client.ip_address.as_deref(),
+    )
+    .await?;
+    let user = match check {
+        PasswordCheck::Verified(user) => user,
+        PasswordCheck::Wrong => {
+            return Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "the current password is incorrect",
+            ));
+        }
+        PasswordCheck::Throttled(wait) => return Err(too_many_attempts(wait)),
+    };
+    let hasher = hasher.get_ref().clone();
+    let new_hash = web::block(move || hasher.hash(new_password.expose()))
+        .await?
+        .map_err(ApiError::internal)?;
+    let (user_id, keep) = (user.id.clone(), caller.session_id.clone());
+    let revoked = db
+        .transaction(move |connection| {
+            if !store::update_password(connection, &user_id, &new_hash)? {
+                // Deleted meanwhile: the token outlived its account.
+                return Err(ApiError::invalid_token());
+            }
+            store::reset_backoff(connection, &key)?;
+            Ok(session_store::revoke_all_of(
+                connection,
+                &user_id,
+                Some(&keep),
+            )?)
+        })
+        .await?;
+    tracing::warn!(
+        user_id = %user.id,
+        ip = client.ip_address.as_deref().unwrap_or("-"),
+        other_sessions_revoked = revoked,
+        "password changed"
+    );
+    Ok(HttpResponse::NoContent().finish())
+}

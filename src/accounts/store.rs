@@ -1,0 +1,164 @@
+//! Users and login back-off in the database: SQL only, answers in domain terms. A taken email
+//! is [`EmailTaken`], a missing user is `None`; what either means to a client is decided in
+//! `routes.rs`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::backoff::{self, BackoffKey};
+use super::credentials::{DisplayName, Email};
+use crate::db::schema::{login_throttles, users};
+use crate::db::{self, AnyBackend, AnyConnection};
+use crate::ids::UserId;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    #[diesel(deserialize_as = String)]
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUser<'a> {
+    id: &'a str,
+    email: &'a str,
+    name: Option<&'a str>,
+    password_hash: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// The address already belongs to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an account with this email already exists")]
+pub struct EmailTaken;
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error(transparent)]
+    EmailTaken(#[from] EmailTaken),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Inserts a new user. A taken email (even by a concurrent registration) is [`EmailTaken`]: the
+/// UNIQUE index decides, so there is no check-then-insert race.
+pub fn create(
+    connection: &mut AnyConnection,
+    email: &Email,
+    name: &DisplayName,
+    password_hash: &str,
+) -> Result<User, CreateUserError> {
+    let now = db::now();
+    let id = UserId::generate();
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            id: id.as_str(),
+            email: email.as_str(),
+            name: name.as_str(),
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        })
+        .returning(<User as Selectable<AnyBackend>>::construct_selection())
+        .get_result(connection)
+        .map_err(|error| {
+            if db::is_unique_violation(&error) {
+                EmailTaken.into()
+            } else {
+                error.into()
+            }
+        })
+}
+
+pub fn find_by_email(connection: &mut AnyConnection, email: &Email) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::email.eq(email.as_str()))
+        .select(User::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn find_by_id(connection: &mut AnyConnection, user_id: &UserId) -> QueryResult<Option<User>> {
+    users::table
+        .find(user_id.as_str())
+        .select(User::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Stores a new password hash; `false` when the user no longer exists.
+pub fn update_password(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    password_hash: &str,
+) -> QueryResult<bool> {
+    let updated = diesel::update(users::table.find(user_id.as_str()))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(db::now()),
+        ))
+        .execute(connection)?;
+    Ok(updated == 1)
+}
+
+/// The failures recorded for `key` and when the last one happened.
+pub fn backoff_state(
+    connection: &mut AnyConnection,
+    key: &BackoffKey,
+) -> QueryResult<Option<(i32, NaiveDateTime)>> {
+    login_throttles::table
+        .find(key.as_str())
+        .select((login_throttles::failures, login_throttles::last_failed_at))
+        .first(connection)
+        .optional()
+}
+
+/// Counts one more failure for `key`.
+pub fn record_failure(connection: &mut AnyConnection, key: &BackoffKey) -> QueryResult<()> {
+    let now = db::now();
+    let increment = || {
+        diesel::update(login_throttles::table.find(key.as_str())).set((
+            login_throttles::failures.eq(login_throttles::failures + 1),
+            login_throttles::last_failed_at.eq(now),
+        ))
+    };
+    if increment().execute(connection)? == 1 {
+        return Ok(());
+    }
+    let inserted = diesel::insert_into(login_throttles::table)
+        .values((
+            login_throttles::email_hash.eq(key.as_str()),
+            login_throttles::failures.eq(1),
+            login_throttles::last_failed_at.eq(now),
+        ))
+        .execute(connection);
+    match inserted {
+        Ok(_) => Ok(()),
+        // A concurrent failure inserted the row first: count ours on top of it.
+        Err(error) if db::is_unique_violation(&error) => {
+            increment().execute(connection)?;
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A successful login forgets the failures.
+pub fn reset_backoff(connection: &mut AnyConnection, key: &BackoffKey) -> QueryResult<()> {
+    diesel::delete(login_throttles::table.find(key.as_str())).execute(connection)?;
+    Ok(())
+}
+
+/// Deletes back-off state nobody has touched for [`backoff::FORGET_AFTER`].
+pub fn purge_stale_backoff(connection: &mut AnyConnection) -> QueryResult<usize> {
+    let cutoff = db::now() - db::span(backoff::FORGET_AFTER);
+    diesel::delete(login_throttles::table.filter(login_throttles::last_failed_at.lt(cutoff)))
+        .execute(connection)
+}

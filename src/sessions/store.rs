@@ -1,0 +1,275 @@
+//! Sessions and refresh tokens in the database: SQL only. Every function answers in domain
+//! terms (`bool` for "did it change a row", `Option` for "is there one"); what that means for
+//! the client is decided in `routes.rs`, what it means for the session in `lifecycle.rs`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::input::ClientInfo;
+use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::{self, AnyConnection};
+use crate::ids::{SessionId, UserId};
+
+/// The user a session belongs to, as a token response names them.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct SessionHolder {
+    #[diesel(deserialize_as = String)]
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A presented refresh token and the state of its session.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct PresentedToken {
+    #[diesel(select_expression = refresh_tokens::session_id, deserialize_as = String)]
+    pub session_id: SessionId,
+    #[diesel(select_expression = refresh_tokens::rotated_at)]
+    pub rotated_at: Option<NaiveDateTime>,
+    #[diesel(select_expression = sessions::user_id, deserialize_as = String)]
+    pub user_id: UserId,
+    #[diesel(select_expression = sessions::revoked_at)]
+    pub revoked_at: Option<NaiveDateTime>,
+    #[diesel(select_expression = sessions::expires_at)]
+    pub session_expires_at: NaiveDateTime,
+}
+
+/// A live session as its owner sees it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct ActiveSession {
+    #[diesel(deserialize_as = String)]
+    pub id: SessionId,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// A session and the user it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct SessionOwner {
+    #[diesel(deserialize_as = String)]
+    pub session_id: SessionId,
+    #[diesel(deserialize_as = String)]
+    pub user_id: UserId,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+struct NewSession<'a> {
+    id: &'a str,
+    user_id: &'a str,
+    created_at: NaiveDateTime,
+    last_used_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+    user_agent: Option<&'a str>,
+    ip_address: Option<&'a str>,
+}
+
+pub fn insert_session(
+    connection: &mut AnyConnection,
+    session_id: &SessionId,
+    user_id: &UserId,
+    client: &ClientInfo,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(NewSession {
+            id: session_id.as_str(),
+            user_id: user_id.as_str(),
+            created_at: now,
+            last_used_at: now,
+            expires_at,
+            user_agent: client.user_agent.as_deref(),
+            ip_address: client.ip_address.as_deref(),
+        })
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn insert_refresh_token(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+    session_id: &SessionId,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::session_id.eq(session_id.as_str()),
+            refresh_tokens::created_at.eq(now),
+            refresh_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// Marks the token rotated if it is unused, unexpired and its session live, in one conditional
+/// statement; `true` when this call did it (of concurrent callers, exactly one).
+pub fn claim_refresh_token(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let live_sessions = sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .select(sessions::id);
+    let claimed = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .filter(refresh_tokens::rotated_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now))
+            .filter(refresh_tokens::session_id.eq_any(live_sessions)),
+    )
+    .set(refresh_tokens::rotated_at.eq(now))
+    .execute(connection)?;
+    Ok(claimed == 1)
+}
+
+pub fn find_presented(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+) -> QueryResult<Option<PresentedToken>> {
+    refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(PresentedToken::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn touch_session(
+    connection: &mut AnyConnection,
+    session_id: &SessionId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(sessions::table.find(session_id.as_str()))
+        .set(sessions::last_used_at.eq(now))
+        .execute(connection)?;
+    Ok(())
+}
+
+pub fn find_holder(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+) -> QueryResult<Option<SessionHolder>> {
+    users::table
+        .find(user_id.as_str())
+        .select(SessionHolder::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// The session a refresh token belongs to, whatever state either is in.
+pub fn owner_of_token(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+) -> QueryResult<Option<SessionOwner>> {
+    refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select((sessions::id, sessions::user_id))
+        .first(connection)
+        .optional()
+}
+
+/// Revokes one session if it is not revoked yet; `true` when this call did it.
+pub fn revoke(
+    connection: &mut AnyConnection,
+    session_id: &SessionId,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let revoked = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id.as_str()))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(connection)?;
+    Ok(revoked == 1)
+}
+
+/// Revokes one live session of `user_id`; `false` when there is no such live session of
+/// theirs (someone else's, or one already ended: the caller cannot tell which).
+pub fn revoke_owned(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    session_id: &SessionId,
+) -> QueryResult<bool> {
+    let now = db::now();
+    let revoked = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(session_id.as_str()))
+            .filter(sessions::user_id.eq(user_id.as_str()))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now)),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(connection)?;
+    Ok(revoked == 1)
+}
+
+/// Revokes every live session of `user_id` except `keep` (if given); returns how many.
+pub fn revoke_all_of(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
+) -> QueryResult<usize> {
+    let mut sessions_of_user = diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user_id.as_str()))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        sessions_of_user = sessions_of_user.filter(sessions::id.ne(keep.as_str()));
+    }
+    sessions_of_user
+        .set(sessions::revoked_at.eq(db::now()))
+        .execute(connection)
+}
+
+/// The user's sessions that are neither revoked nor past their absolute lifetime, most
+/// recently used first.
+pub fn list_active(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+) -> QueryResult<Vec<ActiveSession>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user_id.as_str()))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(db::now()))
+        .order((sessions::last_used_at.desc(), sessions::id.desc()))
+        .select(ActiveSession::as_select())
+        .load(connection)
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    pub refresh_tokens: usize,
+    pub sessions: usize,
+}
+
+/// Deletes refresh tokens that can no longer be used, and sessions that have ended, so the
+/// tables do not grow without bound. Rotated tokens are kept until they expire: they are what
+/// reuse detection recognises.
+pub fn purge_expired(connection: &mut AnyConnection) -> QueryResult<Purged> {
+    let now = db::now();
+    let refresh_tokens =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))
+            .execute(connection)?;
+    // A revoked session is kept until its natural end so late reuse is still recognised and
+    // answered as invalid; after that nothing can refer to it.
+    let sessions =
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(connection)?;
+    Ok(Purged {
+        refresh_tokens,
+        sessions,
+    })
+}

@@ -1,0 +1,171 @@
+//! How tokens travel to and from clients: the token response, and the two transports of the
+//! refresh token — JSON bodies (mobile and API clients, the default) or an HttpOnly cookie
+//! (browsers, opted into with `X-Token-Transport: cookie`).
+//!
+//! The opt-in header also works as CSRF protection: a cross-site form cannot set it, and a
+//! cross-origin script needs a CORS preflight to. Without it the cookie is ignored.
+
+use std::future::{Ready, ready};
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::lifecycle::IssuedRefresh;
+use crate::config::SessionSettings;
+use crate::db;
+use crate::errors::{ApiError, ApiResult};
+use crate::ids::UserId;
+use crate::tokens::AccessTokenKeys;
+
+/// The refresh-token cookie of the browser transport, scoped to the auth routes only.
+pub const REFRESH_COOKIE: &str = "todo_refresh_token";
+const REFRESH_COOKIE_PATH: &str = "/api/auth";
+/// Request header that opts a browser into the cookie transport.
+pub const TRANSPORT_HEADER: &str = "X-Token-Transport";
+
+/// A user as clients see it: never the password hash. The `user` of every token response, and
+/// what `GET /api/auth/me` answers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub user: UserView,
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Absent with the cookie transport, where the token travels in an HttpOnly cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Seconds until the refresh token expires.
+    pub refresh_token_expires_in: u64,
+}
+
+/// How the refresh token travels: see the module comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTransport {
+    Body,
+    Cookie,
+}
+
+impl FromRequest for TokenTransport {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let transport = match request.headers().get(TRANSPORT_HEADER).map(|v| v.to_str()) {
+            None => Ok(Self::Body),
+            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("cookie") => Ok(Self::Cookie),
+            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("body") => Ok(Self::Body),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_transport",
+                "X-Token-Transport must be `cookie` or `body`",
+            )),
+        };
+        ready(transport)
+    }
+}
+
+impl TokenTransport {
+    /// The refresh token a request presents: the one in the body, or (cookie transport only)
+    /// the cookie's.
+    pub fn presented(self, request: &HttpRequest, from_body: Option<String>) -> Option<String> {
+        match (from_body, self) {
+            (Some(token), _) => Some(token),
+            (None, Self::Cookie) => request.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()),
+            (None, Self::Body) => None,
+        }
+    }
+
+    /// A newly minted access token and refresh token for `user`, in this transport.
+    pub fn token_response(
+        self,
+        keys: &AccessTokenKeys,
+        settings: &SessionSettings,
+        status: StatusCode,
+        user: UserView,
+        refresh: IssuedRefresh,
+    ) -> ApiResult<HttpResponse> {
+        let access_token = keys
+            .issue(&user.id, &user.email, &refresh.session_id)
+            .map_err(ApiError::internal)?;
+        let refresh_expires_in = db::seconds_until(refresh.expires_at, db::now());
+        let mut response = HttpResponse::build(status);
+        // RFC 6749 §5.1: responses carrying tokens must not be cached.
+        response.insert_header((CACHE_CONTROL, "no-store"));
+        response.insert_header((PRAGMA, "no-cache"));
+        let refresh_token = match self {
+            Self::Body => Some(refresh.token.into_string()),
+            Self::Cookie => {
+                response.cookie(refresh_cookie(
+                    settings,
+                    refresh.token.into_string(),
+                    refresh_expires_in,
+                ));
+                None
+            }
+        };
+        Ok(response.json(TokenResponse {
+            user,
+            access_token,
+            token_type: "Bearer",
+            expires_in: keys.ttl().as_secs(),
+            refresh_token,
+            refresh_token_expires_in: refresh_expires_in,
+        }))
+    }
+
+    /// A refused refresh. The cookie transport also clears the dead cookie.
+    pub fn refused(self, settings: &SessionSettings, error: ApiError) -> ApiResult<HttpResponse> {
+        if self == Self::Cookie {
+            let mut response = actix_web::ResponseError::error_response(&error);
+            let _ = response.add_cookie(&expired_refresh_cookie(settings));
+            return Ok(response);
+        }
+        Err(error)
+    }
+
+    /// 204 for a session that ended; the cookie transport also clears the cookie.
+    pub fn ended(self, settings: &SessionSettings) -> HttpResponse {
+        let mut response = HttpResponse::NoContent();
+        if self == Self::Cookie {
+            response.cookie(expired_refresh_cookie(settings));
+        }
+        response.finish()
+    }
+}
+
+fn refresh_cookie(
+    settings: &SessionSettings,
+    value: String,
+    max_age_seconds: u64,
+) -> Cookie<'static> {
+    Cookie::build(REFRESH_COOKIE, value)
+        .path(REFRESH_COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(settings.cookie_secure)
+        .max_age(CookieDuration::seconds(
+            max_age_seconds.min(i64::MAX as u64) as i64,
+        ))
+        .finish()
+}
+
+fn expired_refresh_cookie(settings: &SessionSettings) -> Cookie<'static> {
+    let mut cookie = refresh_cookie(settings, String::new(), 0);
+    cookie.make_removal();
+    cookie
+}

@@ -1,0 +1,312 @@
+//! Start-up: everything that turns a [`Config`] into a running server. It opens the database
+//! and applies migrations, settles the signing secret, builds the shared state, mounts every
+//! route with its middleware, binds the listener and starts the background purge.
+//!
+//! `main.rs` and the tests both go through [`Application::build`], so the tests run the very
+//! same application on port 0 with a database of their own.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::{App, HttpServer, web};
+use rand::RngCore;
+
+use crate::accounts::{self, password_hash::PasswordHasher};
+use crate::client_addr::TrustedProxies;
+use crate::config::{Config, ConfigError, JwtSecret};
+use crate::db::{self, Database, DbError};
+use crate::errors::{ApiError, render_framework_errors};
+use crate::extract::MAX_BODY_BYTES;
+use crate::rate_limit::AuthRateLimit;
+use crate::tokens::AccessTokenKeys;
+use crate::{health, openapi, sessions, tasks, web_client};
+
+/// How often expired refresh tokens, ended sessions and stale back-off are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Database(#[from] db::MigrationError),
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    PasswordHashing(#[from] accounts::password_hash::HashError),
+}
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations, binds `config.server.bind_addr`
+    /// and prepares the server.
+    pub fn build(config: &Config) -> Result<Self, StartupError> {
+        let pool = db::build_pool(&config.database.url, config.database.pool_size)?;
+        let applied = db::run_migrations(&pool)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        let database = Database::new(pool);
+        let secret = jwt_secret(config)?;
+        let state = SharedState {
+            database: database.clone(),
+            hasher: PasswordHasher::new(config.passwords)?,
+            access_keys: AccessTokenKeys::new(&secret, &config.tokens),
+        };
+        let bind_addr = &config.server.bind_addr;
+        let listener = TcpListener::bind(bind_addr).map_err(|source| StartupError::Bind {
+            address: bind_addr.clone(),
+            source,
+        })?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, state, config)?;
+        spawn_purge_task(database);
+        tracing::info!(
+            port,
+            backend = config.database.url.backend_name(),
+            "todo-server listening on http://{}",
+            listener_display(bind_addr, port)
+        );
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// What the handlers share, built once; each is registered as its own app data so a
+/// handler's signature names exactly what it uses.
+struct SharedState {
+    database: Database,
+    hasher: PasswordHasher,
+    access_keys: AccessTokenKeys,
+}
+
+fn listener_display(bind_addr: &str, port: u16) -> String {
+    match bind_addr.rsplit_once(':') {
+        Some((host, _)) => format!("{host}:{port}"),
+        None => bind_addr.to_owned(),
+    }
+}
+
+/// The configured secret, or in development (where none is required) the one kept beside the
+/// data, generated on first start so tokens survive restarts. Announced with a warning because
+/// production must set its own.
+pub fn jwt_secret(config: &Config) -> Result<JwtSecret, ConfigError> {
+    if let Some(secret) = &config.tokens.secret {
+        return Ok(secret.clone());
+    }
+    development_secret(&config.database.url.data_dir())
+}
+
+fn development_secret(data_dir: &Path) -> Result<JwtSecret, ConfigError> {
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path)
+        && let Ok(secret) = JwtSecret::new(existing)
+    {
+        tracing::warn!(path = %path.display(), "JWT_SECRET is not set; using the development secret kept in the data directory");
+        return Ok(secret);
+    }
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| write_private_file(&path, secret.as_bytes()))
+        .map_err(|error| {
+            ConfigError(format!(
+                "JWT_SECRET is not set and a development secret could not be written to {}: {error}",
+                path.display()
+            ))
+        })?;
+    tracing::warn!(path = %path.display(), "JWT_SECRET is not set; generated a development secret. Set JWT_SECRET before production use");
+    JwtSecret::new(secret.into_bytes())
+}
+
+fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents)
+}
+
+/// Cross-origin access for browser clients on the origins in `CORS_ALLOWED_ORIGINS`, with
+/// credentials (the refresh cookie). Any other origin gets no CORS headers at all, so the
+/// browser keeps it from reading responses; same-origin requests need none.
+fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static("x-token-transport"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(600);
+    for origin in allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Enough blocking threads for every pooled connection to be busy, plus a few for password
+/// hashing, spread over the workers.
+fn blocking_threads_per_worker(config: &Config) -> usize {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    (config.database.pool_size as usize + 4)
+        .div_ceil(workers)
+        .max(2)
+}
+
+fn serve(
+    listener: TcpListener,
+    state: SharedState,
+    config: &Config,
+) -> Result<Server, std::io::Error> {
+    let database = web::Data::new(state.database);
+    let hasher = web::Data::new(state.hasher);
+    let access_keys = web::Data::new(state.access_keys);
+    let session_settings = web::Data::new(config.sessions);
+    let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
+    // Built once, outside the worker factory, so every worker shares the same buckets.
+    let rate_limit = AuthRateLimit::new(
+        config.server.auth_rate_limit_per_minute,
+        trusted_proxies.clone(),
+    );
+    let trusted_proxies = web::Data::new(trusted_proxies);
+    let cors_origins = config.server.cors_allowed_origins.clone();
+    let server = HttpServer::new(move || {
+        let rate_limit = rate_limit.clone();
+        App::new()
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors(&cors_origins),
+            ))
+            .wrap(ErrorHandlers::new().default_handler(render_framework_errors))
+            // One line per request. Request lines carry no secrets: tokens travel in headers,
+            // cookies and bodies only.
+            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+            .app_data(database.clone())
+            .app_data(hasher.clone())
+            .app_data(access_keys.clone())
+            .app_data(session_settings.clone())
+            .app_data(trusted_proxies.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+            .app_data(
+                web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::validation("query", error.to_string()).into()
+                }),
+            )
+            // A path segment that is not the id it should be names nothing: 404.
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz))
+            .service(
+                web::scope("/api")
+                    // API responses are private to their caller; never cache them.
+                    .wrap(DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")))
+                    .service(web::resource("/openapi.json").route(web::get().to(openapi::serve)))
+                    .service(
+                        web::scope("/auth")
+                            .configure(|scope| accounts::configure(scope, &rate_limit))
+                            .configure(|scope| sessions::configure(scope, &rate_limit)),
+                    )
+                    .configure(tasks::configure)
+                    .default_service(web::to(|| async {
+                        Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+                    })),
+            )
+            .configure(web_client::configure)
+    })
+    // Every query and every password hash runs on the blocking pool. actix's default (512
+    // threads a worker) lets each thread keep its own allocator arena with a 19 MiB argon2
+    // buffer in it: gigabytes of resident memory under load, for no throughput, since queries
+    // queue on the connection pool anyway. Size the pool to the work that can really run.
+    .worker_max_blocking_threads(blocking_threads_per_worker(config))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Deletes dead refresh tokens, ended sessions and stale login back-off now and then, so the
+/// tables stay bounded.
+fn spawn_purge_task(db: Database) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(PURGE_INTERVAL);
+        loop {
+            interval.tick().await;
+            let purged = db
+                .run(|connection| {
+                    let sessions = sessions::store::purge_expired(connection)?;
+                    let backoff = accounts::store::purge_stale_backoff(connection)?;
+                    Ok::<_, DbError>((sessions, backoff))
+                })
+                .await;
+            match purged {
+                Ok((sessions, backoff))
+                    if sessions.refresh_tokens + sessions.sessions + backoff > 0 =>
+                {
+                    tracing::info!(
+                        tokens = sessions.refresh_tokens,
+                        sessions = sessions.sessions,
+                        throttles = backoff,
+                        "purged expired sessions and stale login back-off"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_generates_and_keeps_a_secret_in_the_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("todo.db");
+        let config = Config::from_lookup(|name| {
+            (name == "DATABASE_URL").then(|| url.to_str().unwrap().to_owned())
+        })
+        .unwrap();
+        let first = jwt_secret(&config).unwrap();
+        let second = jwt_secret(&config).unwrap();
+        assert_eq!(first.as_bytes(), second.as_bytes());
+        assert!(first.as_bytes().len() >= crate::config::MIN_SECRET_BYTES);
+        assert!(dir.path().join("jwt-secret").exists());
+    }
+}

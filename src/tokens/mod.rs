@@ -1,0 +1,17 @@
+//! Tokens: the access tokens that prove who is calling, the opaque refresh tokens that
+//! sessions rotate, and the bearer guard in front of every protected route.
+//!
+//! - [`access`]: minting and verifying HS256 access tokens (RFC 8725 rules).
+//! - [`refresh`]: generating refresh tokens and the digest they are stored as.
+//! - [`guard`]: the `HttpAuthentication` middleware and the [`AuthenticatedUser`] extractor.
+//!
+//! This folder has no routes and no store: tokens are minted by `sessions/` and checked here
+//! without a database read. It depends on nothing but the configuration and the id types.
+
+pub mod access;
+pub mod guard;
+pub mod refresh;
+
+pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
+pub use guard::bearer_guard;
+pub use refresh::{RefreshToken, sha256_hex};
