@@ -5,6 +5,10 @@
 //! (`CREATE DATABASE t_<uuid>`), dropped when the test ends, so tests run in parallel and never
 //! see each other's rows. A PostgreSQL that cannot be reached fails the test; it is never
 //! skipped.
+//!
+//! Also everything the test files share: requests as a user, the assertions for common answers
+//! (an error body, a refused refresh, a 422), the refresh cookie, and the list of every route
+//! the application registers. And the only paths into the crate under test.
 
 #![allow(dead_code)]
 
@@ -13,10 +17,20 @@ use std::collections::HashMap;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
+
+// Every path into the crate under test is named here and nowhere else in the suite, so a move
+// inside the crate is fixed in this one place. Test files take what they need from here.
 use todo_server::Application;
 use todo_server::config::Config;
+use todo_server::db::{AnyConnection, ConnectionManager, DatabaseUrl};
 use todo_server::tokens::AccessClaims;
-use uuid::Uuid;
+
+/// The tables, for tests that look at what was (not) written.
+pub use todo_server::db::schema;
+
+/// Deletes expired refresh tokens and the sessions nothing refers to any more.
+pub use todo_server::sessions::store::purge_expired;
 
 pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -173,10 +187,10 @@ impl TestUser {
 
 impl TestApp {
     /// A direct connection to the app's database, for asserting what was (not) written.
-    pub fn connection(&self) -> todo_server::db::AnyConnection {
+    pub fn connection(&self) -> AnyConnection {
         use r2d2::ManageConnection;
-        let url = todo_server::db::DatabaseUrl::parse(&self.database_url).expect("valid url");
-        todo_server::db::ConnectionManager::new(url)
+        let url = DatabaseUrl::parse(&self.database_url).expect("valid url");
+        ConnectionManager::new(url)
             .connect()
             .expect("connect to the test database")
     }
@@ -270,6 +284,189 @@ impl TestApp {
             .await
             .expect("request sent")
     }
+
+    /// The task's JSON as `user` reads it, whatever the status.
+    pub async fn read_task(&self, user: &TestUser, id: &str) -> Value {
+        self.get_task(user, id).await.json().await.expect("json")
+    }
+
+    /// `GET /api/tasks{query}` as `user`, asserting 200; the page.
+    pub async fn list_tasks(&self, user: &TestUser, query: &str) -> Value {
+        let response = self
+            .send(user, Method::GET, &format!("/api/tasks{query}"), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    /// Sends `method path` with `user`'s access token and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.authed(method, path, &user.access_token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// [`TestApp::send`], then the answer's JSON body, whatever the status.
+    pub async fn send_json(
+        &self,
+        user: &TestUser,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        self.send(user, method, path, body)
+            .await
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Posts `body` as it is, under any content type: for bodies a JSON encoder never writes.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.request(Method::POST, path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// A request that opts into the cookie transport for the refresh token.
+    pub fn cookie_transport(&self, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path)
+            .header("X-Token-Transport", "cookie")
+    }
+}
+
+/// Asserts that refreshing with `refresh_token` is refused: 401 `invalid_refresh_token`.
+pub async fn assert_refresh_refused(app: &TestApp, refresh_token: &str) {
+    assert_error(
+        app.refresh(refresh_token).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_refresh_token",
+    )
+    .await;
+}
+
+/// Asserts that refreshing with `refresh_token` succeeds.
+pub async fn assert_refresh_accepted(app: &TestApp, refresh_token: &str) {
+    assert_eq!(app.refresh(refresh_token).await.status(), StatusCode::OK);
+}
+
+/// The `Retry-After` header, in seconds.
+pub fn retry_after(response: &Response) -> u64 {
+    response.headers()["retry-after"]
+        .to_str()
+        .expect("retry-after is text")
+        .parse()
+        .expect("retry-after is a number of seconds")
+}
+
+pub const REFRESH_COOKIE: &str = "todo_refresh_token";
+
+/// The `Cookie` header that carries `refresh_token`.
+pub fn refresh_cookie_header(refresh_token: &str) -> String {
+    format!("{REFRESH_COOKIE}={refresh_token}")
+}
+
+/// The `Set-Cookie` line for the refresh cookie, asserting the response sets one.
+pub fn refresh_set_cookie(response: &Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("set-cookie is text").to_owned())
+        .find(|c| c.starts_with(&format!("{REFRESH_COOKIE}=")))
+        .expect("a refresh cookie is set")
+}
+
+/// The token a `Set-Cookie` line for the refresh cookie carries.
+pub fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .expect("a cookie pair")
+        .trim_start_matches(&format!("{REFRESH_COOKIE}="))
+        .to_owned()
+}
+
+/// The titles on a page of tasks, in order.
+pub fn titles(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("a page of tasks")
+        .iter()
+        .map(|t| t["title"].as_str().expect("a title").to_owned())
+        .collect()
+}
+
+pub const PLACEHOLDER_TASK_ID: &str = "0190f1a2-0000-7000-8000-000000000001";
+pub const PLACEHOLDER_SESSION_ID: &str = "0190f1a2-0000-7000-8000-0000000000cc";
+
+/// Every route the application registers: its method, its path as the OpenAPI document writes
+/// it, and whether the bearer guard protects it. The guard tests prove the guarded part
+/// complete by refusing each route without a token; the OpenAPI test proves the document names
+/// exactly these.
+pub fn registered_routes() -> Vec<(Method, &'static str, bool)> {
+    vec![
+        (Method::POST, "/api/auth/register", false),
+        (Method::POST, "/api/auth/login", false),
+        (Method::POST, "/api/auth/refresh", false),
+        (Method::POST, "/api/auth/logout", false),
+        (Method::GET, "/api/auth/me", true),
+        (Method::POST, "/api/auth/logout-all", true),
+        (Method::POST, "/api/auth/password", true),
+        (Method::GET, "/api/auth/sessions", true),
+        (Method::DELETE, "/api/auth/sessions/{session_id}", true),
+        (Method::GET, "/api/tasks", true),
+        (Method::POST, "/api/tasks", true),
+        (Method::GET, "/api/tasks/{task_id}", true),
+        (Method::PUT, "/api/tasks/{task_id}", true),
+        (Method::PATCH, "/api/tasks/{task_id}", true),
+        (Method::DELETE, "/api/tasks/{task_id}", true),
+        (Method::PATCH, "/api/tasks/{task_id}/complete", true),
+        (Method::GET, "/api/{user_id}/tasks", true),
+        (Method::POST, "/api/{user_id}/tasks", true),
+        (Method::GET, "/api/{user_id}/tasks/{task_id}", true),
+        (Method::PUT, "/api/{user_id}/tasks/{task_id}", true),
+        (Method::PATCH, "/api/{user_id}/tasks/{task_id}", true),
+        (Method::DELETE, "/api/{user_id}/tasks/{task_id}", true),
+        (
+            Method::PATCH,
+            "/api/{user_id}/tasks/{task_id}/complete",
+            true,
+        ),
+    ]
+}
+
+/// A route's path template with `user_id` and the placeholder task and session ids filled in.
+pub fn concrete_path(template: &str, user_id: &str) -> String {
+    template
+        .replace("{user_id}", user_id)
+        .replace("{task_id}", PLACEHOLDER_TASK_ID)
+        .replace("{session_id}", PLACEHOLDER_SESSION_ID)
+}
+
+/// Every bearer-guarded route, with `user_id` and a placeholder id where the path takes one.
+pub fn protected_routes(user_id: &str) -> Vec<(Method, String)> {
+    registered_routes()
+        .into_iter()
+        .filter(|(_, _, guarded)| *guarded)
+        .map(|(method, template, _)| (method, concrete_path(template, user_id)))
+        .collect()
 }
 
 /// Asserts the status and the JSON error code, and returns the body.
@@ -292,6 +489,16 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
         "error has no message: {body}"
     );
     body
+}
+
+/// Asserts a 422 `validation_failed`, and returns the body.
+pub async fn assert_validation_failed(response: Response) -> Value {
+    assert_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await
 }
 
 /// The fields a 422 names.

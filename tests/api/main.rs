@@ -2,11 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod auth;
+mod abuse;
+mod accounts;
 mod binary;
 mod errors;
 mod guard;
 mod helpers;
+mod isolation;
+mod openapi;
 mod properties;
-mod security;
+mod sessions;
 mod tasks;

@@ -53,13 +53,7 @@ fn sample_bodies(count: usize) -> Vec<Value> {
 }
 
 async fn all_tasks(app: &TestApp, user: &TestUser) -> Value {
-    let response = app
-        .authed(Method::GET, "/api/tasks?limit=100", &user.access_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json::<Value>().await.unwrap()["items"].clone()
+    app.list_tasks(user, "?limit=100").await["items"].clone()
 }
 
 #[actix_web::test]
@@ -83,11 +77,8 @@ async fn any_task_body_is_applied_as_documented_or_refused_without_a_write() {
         ] {
             let before = all_tasks(&app, &user).await;
             let response = app
-                .authed(method.clone(), path, &user.access_token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+                .send(&user, method.clone(), path, Some(body.clone()))
+                .await;
             let status = response.status();
             assert!(!status.is_server_error(), "{method} {body} -> {status}");
             let after = all_tasks(&app, &user).await;
@@ -116,10 +107,7 @@ async fn any_task_body_is_applied_as_documented_or_refused_without_a_write() {
                 );
                 // Clean up so the list stays within one page.
                 let created = format!("/api/tasks/{}", task["id"].as_str().unwrap());
-                app.authed(Method::DELETE, &created, &user.access_token)
-                    .send()
-                    .await
-                    .unwrap();
+                app.send(&user, Method::DELETE, &created, None).await;
             } else {
                 assert_eq!(status, StatusCode::OK);
                 assert_eq!(

@@ -1,0 +1,132 @@
+//! Abuse from outside: floods of auth requests cut off per client address (and who decides what
+//! that address is), and cross-origin access limited to the configured origins.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn a_flood_of_failed_logins_from_one_address_is_cut_off() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMIT_PER_MINUTE", "30")]).await;
+    let mut first_refusal = None;
+    for attempt in 1..=50 {
+        let response = app.login("victim@example.org", "not the password").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(retry_after(&response) >= 1);
+            assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+            first_refusal.get_or_insert(attempt);
+        }
+    }
+    let first = first_refusal.expect("the flood is stopped");
+    assert!(first <= 10, "the first 429 came only at attempt {first}");
+}
+
+#[actix_web::test]
+async fn rate_limits_follow_forwarded_addresses_only_from_trusted_proxies() {
+    let send = |app: &TestApp, forwarded: &'static str| {
+        app.request(Method::POST, "/api/auth/login")
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": "x@example.org", "password": "wrong password"}))
+            .send()
+    };
+    // Behind a trusted proxy (the tests connect from 127.0.0.1), each client has its own bucket.
+    let proxied = spawn_app_with(&[
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "6"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let mut limited = false;
+    for _ in 0..10 {
+        limited |=
+            send(&proxied, "198.51.100.1").await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(limited, "one forwarded client is limited");
+    assert_ne!(
+        send(&proxied, "198.51.100.2").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    // Without trusted proxies the header is the client's own claim, and changing it buys nothing.
+    let direct = spawn_app_with(&[("AUTH_RATE_LIMIT_PER_MINUTE", "6")]).await;
+    for _ in 0..10 {
+        send(&direct, "198.51.100.1").await.unwrap();
+    }
+    assert_eq!(
+        send(&direct, "203.0.113.99").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
+async fn cors_answers_only_the_configured_origins() {
+    let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://app.example.org")]).await;
+    let preflight = |origin: &'static str| {
+        app.request(Method::OPTIONS, "/api/tasks")
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://app.example.org").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    assert_eq!(
+        allowed.headers()["access-control-allow-credentials"],
+        "true"
+    );
+    let methods = allowed.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        methods.contains("POST") && methods.contains("PATCH"),
+        "{methods}"
+    );
+
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let user = app.new_user().await;
+    let from = |origin: &'static str| {
+        app.authed(Method::GET, "/api/tasks", &user.access_token)
+            .header("Origin", origin)
+            .send()
+    };
+    let actual = from("https://app.example.org").await.unwrap();
+    assert_eq!(
+        actual.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    let other = from("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[actix_web::test]
+async fn without_configured_origins_no_cors_headers_are_sent() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::OPTIONS, "/api/tasks")
+        .header("Origin", "https://app.example.org")
+        .header("Access-Control-Request-Method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
