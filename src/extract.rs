@@ -32,15 +32,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_body(request, payload);
+        let body = OptionalJson::<T>::from_request(request, payload);
         Box::pin(async move {
-            match body.await? {
-                None => Err(ApiError::bad_request(
-                    "malformed_json",
-                    "a JSON request body is required",
-                )),
-                Some(bytes) => parse_json(&bytes).map(Json),
-            }
+            body.await?.0.map(Json).ok_or_else(|| {
+                ApiError::bad_request("malformed_json", "a JSON request body is required")
+            })
         })
     }
 }

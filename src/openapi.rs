@@ -12,8 +12,8 @@ use utoipa::openapi::{Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::accounts::routes as accounts;
+use crate::sessions::input::TRANSPORT_HEADER;
 use crate::sessions::routes as sessions;
-use crate::sessions::transport::TRANSPORT_HEADER;
 use crate::tasks::routes as tasks;
 
 #[derive(OpenApi)]

@@ -1,20 +1,53 @@
-//! What a request tells about a session: the refresh token it presents (body or cookie), and
-//! where a login comes from (user agent and address, kept for the user's list of sessions).
+//! What a request tells about a session: the transport it chose, the refresh token it
+//! presents (body or cookie), and where a login comes from (user agent and address, kept for
+//! the user's list of sessions).
 
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::Deserialize;
 
-use super::transport::TokenTransport;
+use super::store::ClientInfo;
 use crate::client_addr::TrustedProxies;
 use crate::errors::{ApiError, ApiResult};
 use crate::tokens::RefreshToken;
 
+/// The refresh-token cookie of the browser transport.
+pub const REFRESH_COOKIE: &str = "todo_refresh_token";
+/// Request header that opts a browser into the cookie transport.
+pub const TRANSPORT_HEADER: &str = "X-Token-Transport";
 /// Longer than any token we issue; longer input is refused without touching the database.
 const MAX_REFRESH_TOKEN_CHARS: usize = 256;
 /// User agents are kept for display only; this is plenty.
 const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// How the refresh token travels: in JSON bodies (mobile and API clients, the default) or in
+/// an HttpOnly cookie (browsers, opted into with `X-Token-Transport: cookie`). The opt-in
+/// header also works as CSRF protection: a cross-site form cannot set it, and a cross-origin
+/// script needs a CORS preflight to. Without it the cookie is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenTransport {
+    Body,
+    Cookie,
+}
+
+impl FromRequest for TokenTransport {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let transport = match request.headers().get(TRANSPORT_HEADER).map(|v| v.to_str()) {
+            None => Ok(Self::Body),
+            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("cookie") => Ok(Self::Cookie),
+            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("body") => Ok(Self::Body),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_transport",
+                "X-Token-Transport must be `cookie` or `body`",
+            )),
+        };
+        ready(transport)
+    }
+}
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,7 +78,14 @@ impl PresentedRefresh {
         if from_body.is_none() && transport == TokenTransport::Body {
             return Err(ApiError::validation("refresh_token", "is required"));
         }
-        Ok(match transport.presented(request, from_body) {
+        let presented = match (from_body, transport) {
+            (Some(token), _) => Some(token),
+            (None, TokenTransport::Cookie) => {
+                request.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned())
+            }
+            (None, TokenTransport::Body) => None,
+        };
+        Ok(match presented {
             None => Self::Nothing,
             Some(token) if token.is_empty() => Self::Nothing,
             Some(token) if token.chars().nth(MAX_REFRESH_TOKEN_CHARS).is_some() => Self::Oversized,
@@ -54,13 +94,7 @@ impl PresentedRefresh {
     }
 }
 
-/// Where a login came from, kept for the user's list of sessions.
-#[derive(Debug, Clone, Default)]
-pub struct ClientInfo {
-    pub user_agent: Option<String>,
-    pub ip_address: Option<String>,
-}
-
+/// The client's details as the request shows them.
 impl FromRequest for ClientInfo {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

@@ -19,8 +19,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use super::input::ClientInfo;
-use super::store::{self, SessionHolder, SessionOwner};
+use super::store::{self, ClientInfo, SessionHolder, SessionOwner};
 use crate::config::SessionSettings;
 use crate::db::{self, AnyConnection};
 use crate::ids::{SessionId, UserId};

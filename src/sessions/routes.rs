@@ -5,10 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::input::{ClientInfo, PresentedRefresh, RefreshRequest};
+use super::input::{PresentedRefresh, RefreshRequest, TokenTransport};
 use super::lifecycle::{self, Rotation};
 use super::store;
-use super::transport::{TokenTransport, UserView};
+use super::store::ClientInfo;
+use super::transport::UserView;
 use crate::config::SessionSettings;
 use crate::db::{Database, DbError};
 use crate::errors::{ApiError, ApiResult, ErrorBody};

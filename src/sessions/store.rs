@@ -5,10 +5,16 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::input::ClientInfo;
 use crate::db::schema::{refresh_tokens, sessions, users};
 use crate::db::{self, AnyConnection};
 use crate::ids::{SessionId, UserId};
+
+/// Where a login came from, kept for the user's list of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub ip_address: Option<String>,
+}
 
 /// The user a session belongs to, as a token response names them.
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -1,18 +1,14 @@
-//! How tokens travel to and from clients: the token response, and the two transports of the
-//! refresh token — JSON bodies (mobile and API clients, the default) or an HttpOnly cookie
-//! (browsers, opted into with `X-Token-Transport: cookie`).
-//!
-//! The opt-in header also works as CSRF protection: a cross-site form cannot set it, and a
-//! cross-origin script needs a CORS preflight to. Without it the cookie is ignored.
+//! How tokens travel back to clients: the token response, in the transport the request chose
+//! (see [`TokenTransport`]): the refresh token in the JSON body, or in an HttpOnly,
+//! `SameSite=Strict` cookie scoped to `/api/auth` that script cannot read.
 
-use std::future::{Ready, ready};
-
+use actix_web::HttpResponse;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::input::{REFRESH_COOKIE, TokenTransport};
 use super::lifecycle::IssuedRefresh;
 use crate::config::SessionSettings;
 use crate::db;
@@ -20,11 +16,8 @@ use crate::errors::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::tokens::AccessTokenKeys;
 
-/// The refresh-token cookie of the browser transport, scoped to the auth routes only.
-pub const REFRESH_COOKIE: &str = "todo_refresh_token";
+/// The refresh cookie is sent to the auth routes only.
 const REFRESH_COOKIE_PATH: &str = "/api/auth";
-/// Request header that opts a browser into the cookie transport.
-pub const TRANSPORT_HEADER: &str = "X-Token-Transport";
 
 /// A user as clients see it: never the password hash. The `user` of every token response, and
 /// what `GET /api/auth/me` answers.
@@ -54,42 +47,8 @@ pub struct TokenResponse {
     pub refresh_token_expires_in: u64,
 }
 
-/// How the refresh token travels: see the module comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenTransport {
-    Body,
-    Cookie,
-}
-
-impl FromRequest for TokenTransport {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let transport = match request.headers().get(TRANSPORT_HEADER).map(|v| v.to_str()) {
-            None => Ok(Self::Body),
-            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("cookie") => Ok(Self::Cookie),
-            Some(Ok(value)) if value.trim().eq_ignore_ascii_case("body") => Ok(Self::Body),
-            Some(_) => Err(ApiError::bad_request(
-                "invalid_transport",
-                "X-Token-Transport must be `cookie` or `body`",
-            )),
-        };
-        ready(transport)
-    }
-}
-
+/// The answers of the session routes, shaped for the transport the request chose.
 impl TokenTransport {
-    /// The refresh token a request presents: the one in the body, or (cookie transport only)
-    /// the cookie's.
-    pub fn presented(self, request: &HttpRequest, from_body: Option<String>) -> Option<String> {
-        match (from_body, self) {
-            (Some(token), _) => Some(token),
-            (None, Self::Cookie) => request.cookie(REFRESH_COOKIE).map(|c| c.value().to_owned()),
-            (None, Self::Body) => None,
-        }
-    }
-
     /// A newly minted access token and refresh token for `user`, in this transport.
     pub fn token_response(
         self,
