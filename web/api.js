@@ -1,23 +1,22 @@
-// API client and session layer.
+// HTTP calls to the todo API, and keeping the access token fresh.
 //
-// The access token lives only in this module's memory. The refresh token lives
-// only in an HttpOnly cookie that the server sets when we send
-// `X-Token-Transport: cookie`; JavaScript never sees it. On a 401 from any
-// authenticated call we refresh once (sharing a single in-flight refresh
-// between concurrent callers) and retry the call.
+// Owns the wire format (JSON bodies, `{"error": {...}}` answers, Retry-After),
+// the refresh-once-and-retry policy for authenticated calls, and one function
+// per endpoint. The session itself (access token, user, other tabs) lives in
+// session.js. The refresh token lives only in an HttpOnly cookie that the
+// server sets when we send `X-Token-Transport: cookie`; JavaScript never sees
+// it. On a 401 from any authenticated call we refresh once (sharing a single
+// in-flight refresh between concurrent callers) and retry the call.
+
+import {
+  SessionExpiredError, endSession, getAccessToken, getUser, renewSession, sessionGeneration, startSession,
+} from './session.js';
 
 const JSON_TYPE = 'application/json';
 const COOKIE_TRANSPORT = { 'X-Token-Transport': 'cookie' };
 const REFRESH_CONFLICT_DELAY_MS = 300;
 
-let accessToken = null;
-let currentUser = null;
 let refreshInFlight = null;
-// Bumped on every sign-in/sign-out so a refresh that finishes after the user
-// logged out cannot bring the session back.
-let generation = 0;
-
-const listeners = new Set();
 
 /** An error answer from the API: `{"error": {"code", "message", "details"}}`. */
 export class ApiError extends Error {
@@ -38,41 +37,6 @@ export class NetworkError extends Error {
     this.name = 'NetworkError';
     this.cause = cause;
   }
-}
-
-/** The session could not be renewed; the user must log in again. */
-export class SessionExpiredError extends Error {
-  constructor() {
-    super('Your session has expired');
-    this.name = 'SessionExpiredError';
-  }
-}
-
-/**
- * Subscribe to session changes. The listener receives
- * `{ type: 'signed-in' | 'signed-out' | 'expired', user }`.
- */
-export function onSessionChange(listener) {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-function emit(type, user) {
-  for (const listener of listeners) {
-    try {
-      listener({ type, user });
-    } catch (err) {
-      console.error(err);
-    }
-  }
-}
-
-export function getUser() {
-  return currentUser;
-}
-
-export function isSignedIn() {
-  return accessToken !== null;
 }
 
 function parseRetryAfter(value) {
@@ -129,34 +93,18 @@ async function send(path, { method = 'GET', body, token = null, headers: extra =
   return data;
 }
 
-function startSession(data) {
-  generation += 1;
-  accessToken = data.access_token;
-  currentUser = data.user;
-}
-
-function clearSession() {
-  generation += 1;
-  accessToken = null;
-  currentUser = null;
-}
-
 // ---------------------------------------------------------------- auth
 
 export async function register({ email, password, name }) {
   const body = { email, password };
   if (name) body.name = name;
   const data = await send('/api/auth/register', { method: 'POST', body, headers: COOKIE_TRANSPORT });
-  startSession(data);
-  emit('signed-in', currentUser);
-  return currentUser;
+  return startSession(data);
 }
 
 export async function login({ email, password }) {
   const data = await send('/api/auth/login', { method: 'POST', body: { email, password }, headers: COOKIE_TRANSPORT });
-  startSession(data);
-  emit('signed-in', currentUser);
-  return currentUser;
+  return startSession(data);
 }
 
 async function refreshOnce() {
@@ -164,7 +112,7 @@ async function refreshOnce() {
 }
 
 async function doRefresh() {
-  const startedAt = generation;
+  const startedAt = sessionGeneration();
   let data;
   try {
     data = await refreshOnce();
@@ -175,13 +123,11 @@ async function doRefresh() {
     await delay(REFRESH_CONFLICT_DELAY_MS + Math.random() * REFRESH_CONFLICT_DELAY_MS);
     data = await refreshOnce();
   }
-  if (startedAt !== generation) {
+  if (startedAt !== sessionGeneration()) {
     // Signed out (or in as someone else) while the refresh was in flight.
     throw new SessionExpiredError();
   }
-  const wasSignedIn = currentUser !== null;
-  startSession(data);
-  if (!wasSignedIn) emit('signed-in', currentUser);
+  renewSession(data);
   return data;
 }
 
@@ -209,12 +155,6 @@ export async function restoreSession() {
   }
 }
 
-function expireSession() {
-  const user = currentUser;
-  clearSession();
-  emit('expired', user);
-}
-
 // Renew the access token after a 401. Errors that do not say the session is
 // over (lost connection, rate limiting, server trouble) are passed on as they
 // are, without signing the user out.
@@ -224,28 +164,28 @@ async function renew() {
   } catch (err) {
     if (err instanceof NetworkError) throw err;
     if (err instanceof ApiError && (err.status === 429 || err.status >= 500)) throw err;
-    if (currentUser !== null) expireSession();
+    if (getUser() !== null) endSession('expired');
     throw new SessionExpiredError();
   }
 }
 
 /** A call with `Authorization: Bearer`, refreshed and retried once on 401. */
 async function authed(path, options = {}) {
-  if (!accessToken) await renew();
-  const token = accessToken;
+  if (!getAccessToken()) await renew();
+  const token = getAccessToken();
   try {
     return await send(path, { ...options, token });
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) throw err;
   }
   // Another caller may already have swapped in a fresh token meanwhile.
-  if (accessToken === token || !accessToken) await renew();
+  if (getAccessToken() === token || !getAccessToken()) await renew();
   try {
-    return await send(path, { ...options, token: accessToken });
+    return await send(path, { ...options, token: getAccessToken() });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       // A brand-new token was refused: the session was revoked.
-      if (currentUser !== null) expireSession();
+      if (getUser() !== null) endSession('expired');
       throw new SessionExpiredError();
     }
     throw err;
@@ -262,9 +202,7 @@ export async function logout() {
     if (err instanceof ApiError && (err.status === 429 || err.status >= 500)) throw err;
     // 401 and friends: that session is already gone, which is what we wanted.
   }
-  const user = currentUser;
-  clearSession();
-  emit('signed-out', user);
+  endSession('signed-out');
 }
 
 /** Revoke every session of this user, on all devices. */
@@ -276,16 +214,7 @@ export async function logoutEverywhere() {
   } catch {
     // Already revoked server-side; nothing more to do.
   }
-  const user = currentUser;
-  clearSession();
-  emit('signed-out', user);
-}
-
-/** Forget the in-memory session without calling the server (e.g. another tab logged out). */
-export function forgetSession() {
-  const user = currentUser;
-  clearSession();
-  emit('signed-out', user);
+  endSession('signed-out');
 }
 
 export function me() {
@@ -324,6 +253,7 @@ export function deleteTask(id) {
  * `keepalive` lets the request outlive the page.
  */
 export function deleteTaskOnUnload(id) {
-  if (!accessToken) return;
-  send(`/api/tasks/${encodeURIComponent(id)}`, { method: 'DELETE', token: accessToken, keepalive: true }).catch(() => {});
+  const token = getAccessToken();
+  if (!token) return;
+  send(`/api/tasks/${encodeURIComponent(id)}`, { method: 'DELETE', token, keepalive: true }).catch(() => {});
 }
