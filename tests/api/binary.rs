@@ -30,9 +30,15 @@ fn migrate_applies_the_schema_and_exits() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .count();
     assert!(
+        String::from_utf8_lossy(&output.stdout).contains(&format!(
+            "applied {migrations} migration(s) to the sqlite database"
+        )),
+        "{}",
         String::from_utf8_lossy(&output.stdout)
-            .contains("applied 1 migration(s) to the sqlite database")
     );
     assert!(database.exists(), "the directory and the file are created");
     // Applying again is a no-op.

@@ -23,7 +23,8 @@ use uuid::Uuid;
 // inside the crate is fixed in this one place. Test files take what they need from here.
 use todo_server::Application;
 use todo_server::config::Config;
-use todo_server::db::{AnyConnection, ConnectionManager, DatabaseUrl};
+pub use todo_server::db::AnyConnection;
+use todo_server::db::{ConnectionManager, DatabaseUrl};
 use todo_server::tokens::AccessClaims;
 
 /// The tables, for tests that look at what was (not) written.
@@ -31,6 +32,18 @@ pub use todo_server::db::schema;
 
 /// Deletes expired refresh tokens and the sessions nothing refers to any more.
 pub use todo_server::sessions::store::purge_expired;
+
+/// The stores and the values they take, for the query-plan test, which calls them directly.
+pub mod stores {
+    pub use todo_server::accounts::backoff::BackoffKey;
+    pub use todo_server::accounts::credentials::Email;
+    pub use todo_server::accounts::store as accounts;
+    pub use todo_server::ids::{SessionId, TaskId, UserId};
+    pub use todo_server::sessions::store as sessions;
+    pub use todo_server::tasks::input::{TaskChanges, TaskRequest};
+    pub use todo_server::tasks::list::{Cursor, ListRequest, StatusFilter};
+    pub use todo_server::tasks::store as tasks;
+}
 
 pub const TEST_SECRET: &str = "integration-test-secret-0123456789abcdef";
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -10,6 +10,7 @@ mod guard;
 mod helpers;
 mod isolation;
 mod openapi;
+mod plans;
 mod properties;
 mod sessions;
 mod tasks;

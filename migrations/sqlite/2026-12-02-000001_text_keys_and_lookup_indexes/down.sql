@@ -1,0 +1,2 @@
+DROP INDEX login_throttles_last_failed_at;
+DROP INDEX refresh_tokens_expires_at;
