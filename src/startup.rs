@@ -61,7 +61,7 @@ impl Application {
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
-        let database = Database::new(pool);
+        let database = Database::new(pool, &config.database.url);
         let secret = jwt_secret(config)?;
         let state = SharedState {
             database: database.clone(),
@@ -267,7 +267,7 @@ fn spawn_purge_task(db: Database) {
         loop {
             interval.tick().await;
             let purged = db
-                .run(|connection| {
+                .transaction(|connection| {
                     let sessions = sessions::store::purge_expired(connection)?;
                     let backoff = accounts::store::purge_stale_backoff(connection)?;
                     Ok::<_, DbError>((sessions, backoff))

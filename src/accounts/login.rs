@@ -44,7 +44,7 @@ where
     let ip = client_ip.unwrap_or("-");
     let lookup = key.clone();
     let state = db
-        .run(move |connection| Ok::<_, DbError>(store::backoff_state(connection, &lookup)?))
+        .read(move |connection| store::backoff_state(connection, &lookup))
         .await?;
     let wait = state.and_then(|(failures, last_failed_at)| {
         backoff::remaining_wait(failures, last_failed_at, db::now())
@@ -75,7 +75,7 @@ where
     }
     tracing::warn!(user_id, ip, "failed login");
     let failed = key.clone();
-    db.run(move |connection| Ok::<_, DbError>(store::record_failure(connection, &failed)?))
+    db.write(move |connection| store::record_failure(connection, &failed))
         .await?;
     Ok(PasswordCheck::Wrong)
 }

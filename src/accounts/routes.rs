@@ -124,7 +124,7 @@ pub async fn login(
     let key = BackoffKey::for_email(&attempt.email);
     let user = match Email::parse(&attempt.email) {
         Ok(email) => {
-            db.query(move |connection| store::find_by_email(connection, &email))
+            db.read(move |connection| store::find_by_email(connection, &email))
                 .await?
         }
         Err(_) => None,
@@ -180,7 +180,7 @@ pub async fn me(
     db: web::Data<Database>,
 ) -> ApiResult<web::Json<UserView>> {
     let found = db
-        .query(move |connection| store::find_by_id(connection, &caller.user_id))
+        .read(move |connection| store::find_by_id(connection, &caller.user_id))
         .await?;
     // A token can outlive its account; it is no longer valid then.
     let user = found.ok_or_else(ApiError::invalid_token)?;
@@ -209,7 +209,7 @@ pub async fn change_password(
     let change = request.parse()?;
     let user_id = caller.user_id.clone();
     let user = db
-        .query(move |connection| store::find_by_id(connection, &user_id))
+        .read(move |connection| store::find_by_id(connection, &user_id))
         .await?
         .ok_or_else(ApiError::invalid_token)?;
     let new_password = change.new_password(&user.email, user.name.as_deref())?;

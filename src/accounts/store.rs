@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::backoff::{self, BackoffKey};
 use super::credentials::{DisplayName, Email};
 use crate::db::schema::{login_throttles, users};
-use crate::db::{self, AnyBackend, AnyConnection};
+use crate::db::{self, AnyBackend, AnyConnection, DbResult};
 use crate::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -77,20 +77,20 @@ pub fn create(
         })
 }
 
-pub fn find_by_email(connection: &mut AnyConnection, email: &Email) -> QueryResult<Option<User>> {
-    users::table
+pub fn find_by_email(connection: &mut AnyConnection, email: &Email) -> DbResult<Option<User>> {
+    Ok(users::table
         .filter(users::email.eq(email.as_str()))
         .select(User::as_select())
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
-pub fn find_by_id(connection: &mut AnyConnection, user_id: &UserId) -> QueryResult<Option<User>> {
-    users::table
+pub fn find_by_id(connection: &mut AnyConnection, user_id: &UserId) -> DbResult<Option<User>> {
+    Ok(users::table
         .find(user_id.as_str())
         .select(User::as_select())
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 /// Stores a new password hash; `false` when the user no longer exists.
@@ -98,7 +98,7 @@ pub fn update_password(
     connection: &mut AnyConnection,
     user_id: &UserId,
     password_hash: &str,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let updated = diesel::update(users::table.find(user_id.as_str()))
         .set((
             users::password_hash.eq(password_hash),
@@ -112,16 +112,16 @@ pub fn update_password(
 pub fn backoff_state(
     connection: &mut AnyConnection,
     key: &BackoffKey,
-) -> QueryResult<Option<(i32, NaiveDateTime)>> {
-    login_throttles::table
+) -> DbResult<Option<(i32, NaiveDateTime)>> {
+    Ok(login_throttles::table
         .find(key.as_str())
         .select((login_throttles::failures, login_throttles::last_failed_at))
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 /// Counts one more failure for `key`.
-pub fn record_failure(connection: &mut AnyConnection, key: &BackoffKey) -> QueryResult<()> {
+pub fn record_failure(connection: &mut AnyConnection, key: &BackoffKey) -> DbResult<()> {
     let now = db::now();
     let increment = || {
         diesel::update(login_throttles::table.find(key.as_str())).set((
@@ -146,19 +146,21 @@ pub fn record_failure(connection: &mut AnyConnection, key: &BackoffKey) -> Query
             increment().execute(connection)?;
             Ok(())
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     }
 }
 
 /// A successful login forgets the failures.
-pub fn reset_backoff(connection: &mut AnyConnection, key: &BackoffKey) -> QueryResult<()> {
+pub fn reset_backoff(connection: &mut AnyConnection, key: &BackoffKey) -> DbResult<()> {
     diesel::delete(login_throttles::table.find(key.as_str())).execute(connection)?;
     Ok(())
 }
 
 /// Deletes back-off state nobody has touched for [`backoff::FORGET_AFTER`].
-pub fn purge_stale_backoff(connection: &mut AnyConnection) -> QueryResult<usize> {
+pub fn purge_stale_backoff(connection: &mut AnyConnection) -> DbResult<usize> {
     let cutoff = db::now() - db::span(backoff::FORGET_AFTER);
-    diesel::delete(login_throttles::table.filter(login_throttles::last_failed_at.lt(cutoff)))
-        .execute(connection)
+    Ok(
+        diesel::delete(login_throttles::table.filter(login_throttles::last_failed_at.lt(cutoff)))
+            .execute(connection)?,
+    )
 }

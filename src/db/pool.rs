@@ -69,6 +69,13 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
+    /// r2d2 asks this before every checkout: `SELECT 1`. A PostgreSQL connection can die with
+    /// its server (a restart, a terminated backend), and a dead one is replaced instead of
+    /// failing a request. SQLite needs it too, though not to find dead connections: without
+    /// it, under a steady stream of writes the WAL was never checkpointed (measured: a 1.4 GB
+    /// WAL after 70k task creations, the database file still empty, each write slower than the
+    /// last as the kernel zeroed new pages); with it the WAL stays a few MB. (Reads on SQLite do
+    /// not come through the pool: see `Database::read`.)
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), Self::Error> {
         connection
             .batch_execute("SELECT 1")

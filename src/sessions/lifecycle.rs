@@ -17,11 +17,10 @@
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
 use super::store::{self, ClientInfo, SessionHolder, SessionOwner};
 use crate::config::SessionSettings;
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, DbResult};
 use crate::ids::{SessionId, UserId};
 use crate::tokens::RefreshToken;
 
@@ -83,7 +82,7 @@ fn issue_refresh_token(
     session_expires_at: NaiveDateTime,
     settings: &SessionSettings,
     now: NaiveDateTime,
-) -> QueryResult<IssuedRefresh> {
+) -> DbResult<IssuedRefresh> {
     let token = RefreshToken::generate();
     // A refresh token never outlives its session.
     let expires_at = (now + db::span(settings.refresh_token_ttl)).min(session_expires_at);
@@ -102,7 +101,7 @@ pub fn start(
     user_id: &UserId,
     client: &ClientInfo,
     settings: &SessionSettings,
-) -> QueryResult<IssuedRefresh> {
+) -> DbResult<IssuedRefresh> {
     let now = db::now();
     let session_id = SessionId::generate();
     let expires_at = now + db::span(settings.max_age);
@@ -115,7 +114,7 @@ pub fn rotate(
     connection: &mut AnyConnection,
     presented: &RefreshToken,
     settings: &SessionSettings,
-) -> QueryResult<Rotation> {
+) -> DbResult<Rotation> {
     let now = db::now();
     let hash = presented.hash();
     let claimed = store::claim_refresh_token(connection, &hash, now)?;
@@ -163,7 +162,7 @@ pub fn rotate(
 pub fn end_by_token(
     connection: &mut AnyConnection,
     presented: &RefreshToken,
-) -> QueryResult<Option<SessionOwner>> {
+) -> DbResult<Option<SessionOwner>> {
     let Some(owner) = store::owner_of_token(connection, &presented.hash())? else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ use super::store;
 use super::store::ClientInfo;
 use super::transport::UserView;
 use crate::config::SessionSettings;
-use crate::db::{Database, DbError};
+use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::OptionalJson;
 use crate::ids::SessionId;
@@ -59,9 +59,7 @@ pub async fn refresh(
     };
     let policy = **settings;
     let rotation = db
-        .transaction(move |connection| {
-            Ok::<_, DbError>(lifecycle::rotate(connection, &presented, &policy)?)
-        })
+        .transaction(move |connection| lifecycle::rotate(connection, &presented, &policy))
         .await?;
     match rotation {
         Rotation::Rotated { holder, refresh } => transport.token_response(
@@ -119,7 +117,7 @@ pub async fn logout(
     if let PresentedRefresh::Token(presented) =
         PresentedRefresh::from_request(&request, transport, body)?
         && let Some(owner) = db
-            .query(move |connection| lifecycle::end_by_token(connection, &presented))
+            .transaction(move |connection| lifecycle::end_by_token(connection, &presented))
             .await?
     {
         tracing::warn!(user_id = %owner.user_id, session_id = %owner.session_id, "session revoked by logout");
@@ -144,7 +142,7 @@ pub async fn logout_all(
 ) -> ApiResult<HttpResponse> {
     let user_id = caller.user_id.clone();
     let revoked = db
-        .query(move |connection| store::revoke_all_of(connection, &user_id, None))
+        .write(move |connection| store::revoke_all_of(connection, &user_id, None))
         .await?;
     tracing::warn!(user_id = %caller.user_id, revoked, "all sessions revoked");
     Ok(transport.ended(&settings))
@@ -184,7 +182,7 @@ pub async fn list_sessions(
 ) -> ApiResult<web::Json<SessionList>> {
     let user_id = caller.user_id.clone();
     let active = db
-        .query(move |connection| store::list_active(connection, &user_id))
+        .read(move |connection| store::list_active(connection, &user_id))
         .await?;
     Ok(web::Json(SessionList {
         items: active
@@ -220,7 +218,7 @@ pub async fn revoke_session(
     let session_id = session_id.into_inner();
     let (user_id, revoked_id) = (caller.user_id.clone(), session_id.clone());
     let revoked = db
-        .query(move |connection| store::revoke_owned(connection, &user_id, &revoked_id))
+        .write(move |connection| store::revoke_owned(connection, &user_id, &revoked_id))
         .await?;
     if !revoked {
         return Err(ApiError::NotFound);

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
-use crate::db::{self, AnyConnection};
+use crate::db::{self, AnyConnection, DbResult};
 use crate::ids::{SessionId, UserId};
 
 /// Where a login came from, kept for the user's list of sessions.
@@ -83,7 +83,7 @@ pub fn insert_session(
     client: &ClientInfo,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::insert_into(sessions::table)
         .values(NewSession {
             id: session_id.as_str(),
@@ -104,7 +104,7 @@ pub fn insert_refresh_token(
     session_id: &SessionId,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::token_hash.eq(token_hash),
@@ -122,8 +122,15 @@ pub fn claim_refresh_token(
     connection: &mut AnyConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
+    // The token's own session, if it is live. Naming it through the token's primary key keeps
+    // this a lookup of one row; `id IN (every live session)` read all of them, on every refresh.
+    let presented = diesel::alias!(refresh_tokens as presented);
+    let own_session = presented
+        .filter(presented.field(refresh_tokens::token_hash).eq(token_hash))
+        .select(presented.field(refresh_tokens::session_id));
     let live_sessions = sessions::table
+        .filter(sessions::id.eq_any(own_session))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .select(sessions::id);
@@ -142,20 +149,20 @@ pub fn claim_refresh_token(
 pub fn find_presented(
     connection: &mut AnyConnection,
     token_hash: &str,
-) -> QueryResult<Option<PresentedToken>> {
-    refresh_tokens::table
+) -> DbResult<Option<PresentedToken>> {
+    Ok(refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(PresentedToken::as_select())
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 pub fn touch_session(
     connection: &mut AnyConnection,
     session_id: &SessionId,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(sessions::table.find(session_id.as_str()))
         .set(sessions::last_used_at.eq(now))
         .execute(connection)?;
@@ -165,25 +172,25 @@ pub fn touch_session(
 pub fn find_holder(
     connection: &mut AnyConnection,
     user_id: &UserId,
-) -> QueryResult<Option<SessionHolder>> {
-    users::table
+) -> DbResult<Option<SessionHolder>> {
+    Ok(users::table
         .find(user_id.as_str())
         .select(SessionHolder::as_select())
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 /// The session a refresh token belongs to, whatever state either is in.
 pub fn owner_of_token(
     connection: &mut AnyConnection,
     token_hash: &str,
-) -> QueryResult<Option<SessionOwner>> {
-    refresh_tokens::table
+) -> DbResult<Option<SessionOwner>> {
+    Ok(refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select((sessions::id, sessions::user_id))
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 /// Revokes one session if it is not revoked yet; `true` when this call did it.
@@ -191,7 +198,7 @@ pub fn revoke(
     connection: &mut AnyConnection,
     session_id: &SessionId,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let revoked = diesel::update(
         sessions::table
             .filter(sessions::id.eq(session_id.as_str()))
@@ -208,7 +215,7 @@ pub fn revoke_owned(
     connection: &mut AnyConnection,
     user_id: &UserId,
     session_id: &SessionId,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let now = db::now();
     let revoked = diesel::update(
         sessions::table
@@ -227,7 +234,7 @@ pub fn revoke_all_of(
     connection: &mut AnyConnection,
     user_id: &UserId,
     keep: Option<&SessionId>,
-) -> QueryResult<usize> {
+) -> DbResult<usize> {
     let mut sessions_of_user = diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user_id.as_str()))
         .filter(sessions::revoked_at.is_null())
@@ -235,9 +242,9 @@ pub fn revoke_all_of(
     if let Some(keep) = keep {
         sessions_of_user = sessions_of_user.filter(sessions::id.ne(keep.as_str()));
     }
-    sessions_of_user
+    Ok(sessions_of_user
         .set(sessions::revoked_at.eq(db::now()))
-        .execute(connection)
+        .execute(connection)?)
 }
 
 /// The user's sessions that are neither revoked nor past their absolute lifetime, most
@@ -245,14 +252,14 @@ pub fn revoke_all_of(
 pub fn list_active(
     connection: &mut AnyConnection,
     user_id: &UserId,
-) -> QueryResult<Vec<ActiveSession>> {
-    sessions::table
+) -> DbResult<Vec<ActiveSession>> {
+    Ok(sessions::table
         .filter(sessions::user_id.eq(user_id.as_str()))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(db::now()))
         .order((sessions::last_used_at.desc(), sessions::id.desc()))
         .select(ActiveSession::as_select())
-        .load(connection)
+        .load(connection)?)
 }
 
 /// What a purge deleted.
@@ -265,7 +272,7 @@ pub struct Purged {
 /// Deletes refresh tokens that can no longer be used, and sessions that have ended, so the
 /// tables do not grow without bound. Rotated tokens are kept until they expire: they are what
 /// reuse detection recognises.
-pub fn purge_expired(connection: &mut AnyConnection) -> QueryResult<Purged> {
+pub fn purge_expired(connection: &mut AnyConnection) -> DbResult<Purged> {
     let now = db::now();
     let refresh_tokens =
         diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.le(now)))

@@ -120,7 +120,7 @@ pub async fn list_tasks(
 ) -> ApiResult<web::Json<TaskPage>> {
     let request = query.into_inner().parse()?;
     let (tasks, next) = db
-        .query(move |connection| store::list(connection, &owner.user_id, &request))
+        .read(move |connection| store::list(connection, &owner.user_id, &request))
         .await?;
     Ok(web::Json(TaskPage {
         items: tasks.into_iter().map(TaskView::from).collect(),
@@ -147,7 +147,7 @@ pub async fn create_task(
 ) -> ApiResult<HttpResponse> {
     let fields = body.parse()?;
     let task = db
-        .run(move |connection| {
+        .write(move |connection| {
             Ok::<_, ApiError>(store::insert(connection, &owner.user_id, fields)?)
         })
         .await?;
@@ -175,7 +175,7 @@ pub async fn get_task(
 ) -> ApiResult<web::Json<TaskView>> {
     let task_id = path.into_inner().task_id;
     found(
-        db.query(move |connection| store::find(connection, &owner.user_id, &task_id))
+        db.read(move |connection| store::find(connection, &owner.user_id, &task_id))
             .await?,
     )
 }
@@ -202,7 +202,7 @@ pub async fn replace_task(
     let task_id = path.into_inner().task_id;
     let fields = body.parse()?;
     found(
-        db.query(move |connection| store::replace(connection, &owner.user_id, &task_id, fields))
+        db.write(move |connection| store::replace(connection, &owner.user_id, &task_id, fields))
             .await?,
     )
 }
@@ -229,7 +229,7 @@ pub async fn patch_task(
     let task_id = path.into_inner().task_id;
     let changes = body.parse()?;
     found(
-        db.query(move |connection| store::patch(connection, &owner.user_id, &task_id, changes))
+        db.write(move |connection| store::patch(connection, &owner.user_id, &task_id, changes))
             .await?,
     )
 }
@@ -252,7 +252,7 @@ pub async fn delete_task(
 ) -> ApiResult<HttpResponse> {
     let task_id = path.into_inner().task_id;
     let deleted = db
-        .query(move |connection| store::delete(connection, &owner.user_id, &task_id))
+        .write(move |connection| store::delete(connection, &owner.user_id, &task_id))
         .await?;
     if !deleted {
         return Err(ApiError::NotFound);
@@ -278,7 +278,7 @@ pub async fn toggle_task(
 ) -> ApiResult<web::Json<TaskView>> {
     let task_id = path.into_inner().task_id;
     found(
-        db.query(move |connection| store::toggle(connection, &owner.user_id, &task_id))
+        db.write(move |connection| store::toggle(connection, &owner.user_id, &task_id))
             .await?,
     )
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::input::{TaskChanges, TaskFields};
 use super::list::{Cursor, ListRequest, StatusFilter};
 use crate::db::schema::tasks;
-use crate::db::{self, AnyBackend, AnyConnection};
+use crate::db::{self, AnyBackend, AnyConnection, DbResult};
 use crate::ids::{TaskId, UserId};
 
 /// A stored task.
@@ -89,7 +89,7 @@ pub fn list(
     connection: &mut AnyConnection,
     user_id: &UserId,
     request: &ListRequest,
-) -> QueryResult<(Vec<Task>, Option<Cursor>)> {
+) -> DbResult<(Vec<Task>, Option<Cursor>)> {
     let mut query = tasks::table
         .filter(tasks::user_id.eq(user_id.as_str()))
         .select(Task::as_select())
@@ -126,13 +126,13 @@ pub fn find(
     connection: &mut AnyConnection,
     user_id: &UserId,
     task_id: &TaskId,
-) -> QueryResult<Option<Task>> {
-    tasks::table
+) -> DbResult<Option<Task>> {
+    Ok(tasks::table
         .filter(tasks::id.eq(task_id.as_str()))
         .filter(tasks::user_id.eq(user_id.as_str()))
         .select(Task::as_select())
         .first(connection)
-        .optional()
+        .optional()?)
 }
 
 /// The columns a change writes; `None` leaves a column alone, `Some(None)` sets NULL.
@@ -150,7 +150,7 @@ pub fn replace(
     user_id: &UserId,
     task_id: &TaskId,
     fields: TaskFields,
-) -> QueryResult<Option<Task>> {
+) -> DbResult<Option<Task>> {
     write_changes(
         connection,
         user_id,
@@ -169,7 +169,7 @@ pub fn patch(
     user_id: &UserId,
     task_id: &TaskId,
     changes: TaskChanges,
-) -> QueryResult<Option<Task>> {
+) -> DbResult<Option<Task>> {
     if changes == TaskChanges::default() {
         // Nothing to change, so nothing moves (not even updated_at).
         return find(connection, user_id, task_id);
@@ -192,8 +192,8 @@ fn write_changes(
     user_id: &UserId,
     task_id: &TaskId,
     changeset: TaskChangeset,
-) -> QueryResult<Option<Task>> {
-    diesel::update(
+) -> DbResult<Option<Task>> {
+    Ok(diesel::update(
         tasks::table
             .filter(tasks::id.eq(task_id.as_str()))
             .filter(tasks::user_id.eq(user_id.as_str())),
@@ -201,7 +201,7 @@ fn write_changes(
     .set(changeset)
     .returning(task_columns())
     .get_result(connection)
-    .optional()
+    .optional()?)
 }
 
 /// Flips `completed` in one statement, so concurrent toggles each apply exactly once.
@@ -209,8 +209,8 @@ pub fn toggle(
     connection: &mut AnyConnection,
     user_id: &UserId,
     task_id: &TaskId,
-) -> QueryResult<Option<Task>> {
-    diesel::update(
+) -> DbResult<Option<Task>> {
+    Ok(diesel::update(
         tasks::table
             .filter(tasks::id.eq(task_id.as_str()))
             .filter(tasks::user_id.eq(user_id.as_str())),
@@ -221,7 +221,7 @@ pub fn toggle(
     ))
     .returning(task_columns())
     .get_result(connection)
-    .optional()
+    .optional()?)
 }
 
 /// Deletes the task; `false` when the owner has no such task.
@@ -229,7 +229,7 @@ pub fn delete(
     connection: &mut AnyConnection,
     user_id: &UserId,
     task_id: &TaskId,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let deleted = diesel::delete(
         tasks::table
             .filter(tasks::id.eq(task_id.as_str()))
