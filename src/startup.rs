@@ -260,7 +260,7 @@ fn serve(
 }
 
 /// Deletes dead refresh tokens, ended sessions and stale login back-off now and then, so the
-/// tables stay bounded.
+/// tables stay bounded, and refreshes the planner's statistics.
 fn spawn_purge_task(db: Database) {
     actix_web::rt::spawn(async move {
         let mut interval = actix_web::rt::time::interval(PURGE_INTERVAL);
@@ -270,6 +270,7 @@ fn spawn_purge_task(db: Database) {
                 .transaction(|connection| {
                     let sessions = sessions::store::purge_expired(connection)?;
                     let backoff = accounts::store::purge_stale_backoff(connection)?;
+                    db::refresh_statistics(connection)?;
                     Ok::<_, DbError>((sessions, backoff))
                 })
                 .await;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The benchmark: one command per backend, ratios at the end.
+#
+#   bench/run.sh sqlite
+#   bench/run.sh postgres     # needs PostgreSQL at 127.0.0.1:5432 (trust auth, role postgres)
+#
+# Starts the release binary on its own fresh database, registers one user with 20 tasks, and
+# measures with wrk (installed from Debian if missing):
+#   - the authenticated list at BENCH_SMALL_TASKS (1k) and at BENCH_TASKS (500k) tasks in the
+#     table, the others owned by BENCH_USERS (10k) other users, seeded straight into the tables;
+#   - at 64 and 256 connections: GET /healthz (the framework's ceiling on this machine), the
+#     list, toggle, create and refresh (a real rotation, a new pair every time);
+#   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create).
+# Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
+#
+# Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
+# BENCH_PORT (18080), BENCH_MIXED_ACCOUNTS (10000). PostgreSQL is reached with sslmode=disable.
+set -euo pipefail
+backend=${1:?usage: bench/run.sh sqlite|postgres}
+cd "$(dirname "$0")/.."
+export BENCH_DIR=$PWD/bench
+seconds=${BENCH_SECONDS:-10}
+big=${BENCH_TASKS:-500000}
+small=${BENCH_SMALL_TASKS:-1000}
+owners=${BENCH_USERS:-10000}
+mixed_accounts=${BENCH_MIXED_ACCOUNTS:-10000}
+port=${BENCH_PORT:-18080}
+secret=bench-secret-bench-secret-bench-secret-0123456789
+api=http://127.0.0.1:$port
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+command -v jq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
+cargo build --release --quiet
+binary=$PWD/target/release/todo-server
+
+work=$(mktemp -d)
+server_pid=
+pg_db=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_db" ]; then dropdb -h 127.0.0.1 -U postgres --if-exists --force "$pg_db" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+case $backend in
+  sqlite) database_url=$work/bench.db ;;
+  postgres)
+    pg_db=bench_$$
+    createdb -h 127.0.0.1 -U postgres "$pg_db"
+    database_url="postgres://postgres@127.0.0.1:5432/$pg_db?sslmode=disable" ;;
+  *) echo "usage: bench/run.sh sqlite|postgres" >&2; exit 2 ;;
+esac
+
+DATABASE_URL=$database_url JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
+  AUTH_RATE_LIMIT_PER_MINUTE=0 ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn \
+  "$binary" > "$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$api/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+session=$(curl -sf -X POST "$api/api/auth/register" -H 'Content-Type: application/json' \
+  -d '{"email": "bench@example.org", "password": "correct horse battery staple"}')
+export ACCESS=$(jq -r .access_token <<<"$session")
+user_id=$(jq -r .user.id <<<"$session")
+ids=()
+for i in $(seq 1 20); do
+  ids+=("$(curl -sf -X POST "$api/api/tasks" -H "Authorization: Bearer $ACCESS" \
+    -H 'Content-Type: application/json' -d "{\"title\": \"task $i\"}" | jq -r .id)")
+done
+export TASK_IDS=$(IFS=,; echo "${ids[*]}")
+export THREADS=2
+ulimit -n 65536 2>/dev/null || true
+
+results=$work/results
+: > "$results"
+# run NAME CONNECTIONS SCRIPT [ENV=VALUE...]: one wrk run; its RESULT line goes to the table.
+run() {
+  local name=$1 connections=$2 script=$3
+  shift 3
+  local line
+  line=$(env "$@" wrk -t"$THREADS" -c"$connections" -d"${seconds}s" --timeout 10s \
+    -s "$BENCH_DIR/wrk/$script" "$api/healthz" | grep '^RESULT' || true)
+  [ -n "$line" ] || { echo "wrk printed no result for $name" >&2; exit 1; }
+  printf '%s connections=%s %s\n' "$name" "$connections" "${line#RESULT }" | tee -a "$results"
+}
+value() { grep "^$1 connections=$2 " "$results" | tr ' ' '\n' | grep "^$3=" | cut -d= -f2; }
+
+echo "== $backend: seeding $small tasks"
+python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((small - 20)) 50
+run list@small 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
+
+echo "== $backend: seeding up to $big tasks over $owners users"
+python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((big - small)) "$owners"
+for connections in 64 256; do
+  run healthz "$connections" authed.lua BENCH_PATH=/healthz
+  run list "$connections" authed.lua BENCH_PATH='/api/tasks?limit=20'
+  run toggle "$connections" toggle.lua
+  run create "$connections" authed.lua BENCH_PATH=/api/tasks BODY='{"title": "benchmark"}'
+  python3 "$BENCH_DIR/seed.py" refresh "$database_url" "$user_id" $((connections * 4)) "$work/refresh.tokens"
+  run refresh "$connections" refresh.lua REFRESH_TOKENS="$work/refresh.tokens"
+done
+
+echo "== $backend: $mixed_accounts accounts for the mixed load"
+python3 "$BENCH_DIR/seed.py" tokens "$database_url" "$mixed_accounts" "$secret" "$work/access.tokens"
+run mixed 1000 mixed.lua ACCESS_TOKENS="$work/access.tokens"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
+echo
+echo "## $backend, $(nproc) cores, wrk -t$THREADS, ${seconds}s per run"
+echo
+echo "| run | connections | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+while read -r name connections rest; do
+  eval "${rest// / ; }"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "${connections#connections=}" \
+    "$rps" "$p50_ms" "$p99_ms" "$non2xx" "$socket_errors"
+done < "$results"
+echo
+echo "list at $big tasks / list at $small tasks (64 connections): $(ratio "$(value list 64 rps)" "$(value list@small 64 rps)")"
+for connections in 64 256; do
+  echo "list / healthz at $connections connections: $(ratio "$(value list "$connections" rps)" "$(value healthz "$connections" rps)")"
+done
+echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 256 rps) at 256"
+echo "mixed, 1000 connections over $mixed_accounts accounts: $(value mixed 1000 rps) req/s, p50 $(value mixed 1000 p50_ms) ms, non-2xx $(value mixed 1000 non2xx)"
