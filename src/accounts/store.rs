@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::backoff::{self, BackoffKey};
 use super::credentials::{DisplayName, Email};
 use crate::db::schema::{login_throttles, users};
-use crate::db::{self, AnyBackend, AnyConnection, DbResult};
+use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -19,6 +19,7 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub password_hash: String,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
 }
 

@@ -22,21 +22,21 @@
 pub mod migrations;
 pub mod pool;
 pub mod schema;
+mod time;
 mod url;
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use actix_web::web;
-use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use migrations::{MigrationError, run_migrations};
 pub use pool::{AnyBackend, AnyConnection, ConnectionManager, Pool, build_pool};
+pub use time::{StoredTime, now, seconds_until, span};
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
 
 /// Why a unit of work did not reach a result.
@@ -230,21 +230,4 @@ pub fn is_foreign_key_violation(error: &DieselError) -> bool {
         error,
         DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)
     )
-}
-
-/// A configured lifetime as a span between stored timestamps (saturating: a lifetime too long
-/// to represent means "never").
-pub fn span(duration: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
-/// The current time as stored: UTC, truncated to microseconds because PostgreSQL keeps no more
-/// and an untruncated value would not read back equal.
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc().trunc_subsecs(6)
-}
-
-/// Seconds from `now` until `later`, never negative.
-pub fn seconds_until(later: NaiveDateTime, now: NaiveDateTime) -> u64 {
-    (later - now).num_seconds().max(0) as u64
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{refresh_tokens, sessions, users};
-use crate::db::{self, AnyConnection, DbResult};
+use crate::db::{self, AnyConnection, DbResult, StoredTime};
 use crate::ids::{SessionId, UserId};
 
 /// Where a login came from, kept for the user's list of sessions.
@@ -24,6 +24,7 @@ pub struct SessionHolder {
     pub id: UserId,
     pub email: String,
     pub name: Option<String>,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
 }
 
@@ -49,7 +50,9 @@ pub struct PresentedToken {
 pub struct ActiveSession {
     #[diesel(deserialize_as = String)]
     pub id: SessionId,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub last_used_at: NaiveDateTime,
     pub user_agent: Option<String>,
     pub ip_address: Option<String>,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::input::{TaskChanges, TaskFields};
 use super::list::{Cursor, ListRequest, StatusFilter};
 use crate::db::schema::tasks;
-use crate::db::{self, AnyBackend, AnyConnection, DbResult};
+use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::{TaskId, UserId};
 
 /// A stored task.
@@ -22,7 +22,9 @@ pub struct Task {
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
+    #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
 }
 
