@@ -22,9 +22,13 @@ impl TrustedProxies {
     }
 
     /// The client's address. Walks `X-Forwarded-For` from the right (the entry our own proxy
-    /// appended) past every trusted proxy; the first untrusted hop is the client.
+    /// appended) past every trusted proxy; the first untrusted hop is the client. Entries that
+    /// are not addresses are skipped: only a client can have put them there, to the left of
+    /// what our proxy appended, and letting one end the walk would let a client step out of
+    /// its own rate-limit bucket into the proxy's. IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`,
+    /// what a socket bound to `[::]` reports for IPv4 peers) count as the IPv4 address.
     pub fn client_ip(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let mut client = peer?.ip();
+        let mut client = peer?.ip().to_canonical();
         if !self.contains(&client) {
             return Some(client);
         }
@@ -32,10 +36,9 @@ impl TrustedProxies {
             .get_all("x-forwarded-for")
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .map(|hop| hop.trim().parse::<IpAddr>())
-            .collect::<Result<_, _>>()
-            // A malformed chain cannot be followed; the proxy itself is all we know.
-            .unwrap_or_default();
+            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+            .map(|hop| hop.to_canonical())
+            .collect();
         for hop in forwarded.into_iter().rev() {
             client = hop;
             if !self.contains(&client) {
@@ -93,9 +96,24 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_chain_falls_back_to_the_proxy() {
+    fn malformed_entries_a_client_prepends_are_skipped() {
+        // Before: "garbage" ended the walk and the client was filed under the proxy's address.
         let trusted = proxies(&["10.0.0.0/8"]);
-        let ip = trusted.client_ip(peer("10.0.0.2"), &headers("unknown, 198.51.100.7"));
-        assert_eq!(ip, Some("10.0.0.2".parse().unwrap()));
+        for chain in ["unknown, 198.51.100.7", "garbage, 198.51.100.7, 10.0.0.3"] {
+            let ip = trusted.client_ip(peer("10.0.0.2"), &headers(chain));
+            assert_eq!(ip, Some("198.51.100.7".parse().unwrap()), "{chain}");
+        }
+        let only_garbage = trusted.client_ip(peer("10.0.0.2"), &headers("garbage"));
+        assert_eq!(only_garbage, Some("10.0.0.2".parse().unwrap()));
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_proxies() {
+        let trusted = proxies(&["10.0.0.0/8"]);
+        let ip = trusted.client_ip(peer("::ffff:10.0.0.2"), &headers("198.51.100.7"));
+        assert_eq!(ip, Some("198.51.100.7".parse().unwrap()));
+        let direct =
+            TrustedProxies::default().client_ip(peer("::ffff:203.0.113.9"), &HeaderMap::new());
+        assert_eq!(direct, Some("203.0.113.9".parse().unwrap()));
     }
 }

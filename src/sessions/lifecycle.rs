@@ -29,7 +29,17 @@ use crate::tokens::RefreshToken;
 pub struct IssuedRefresh {
     pub session_id: SessionId,
     pub token: RefreshToken,
+    pub issued_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+impl IssuedRefresh {
+    /// The token's lifetime in whole seconds, counted from its issue: exactly the configured
+    /// lifetime unless the session ends sooner. (Counted from the moment the response was
+    /// written it read 604799 for a 7-day token.)
+    pub fn lifetime_seconds(&self) -> u64 {
+        db::seconds_until(self.expires_at, self.issued_at)
+    }
 }
 
 /// What presenting a refresh token led to. Failures are values, not errors, because a detected
@@ -90,6 +100,7 @@ fn issue_refresh_token(
     Ok(IssuedRefresh {
         session_id: session_id.clone(),
         token,
+        issued_at: now,
         expires_at,
     })
 }

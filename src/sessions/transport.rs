@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::input::{REFRESH_COOKIE, TokenTransport};
 use super::lifecycle::IssuedRefresh;
 use crate::config::SessionSettings;
-use crate::db;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::tokens::AccessTokenKeys;
@@ -61,7 +60,7 @@ impl TokenTransport {
         let access_token = keys
             .issue(&user.id, &user.email, &refresh.session_id)
             .map_err(ApiError::internal)?;
-        let refresh_expires_in = db::seconds_until(refresh.expires_at, db::now());
+        let refresh_expires_in = refresh.lifetime_seconds();
         let mut response = HttpResponse::build(status);
         // RFC 6749 §5.1: responses carrying tokens must not be cached.
         response.insert_header((CACHE_CONTROL, "no-store"));

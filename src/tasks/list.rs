@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDateTime};
 
 use crate::ids::TaskId;
 
@@ -54,11 +54,17 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(format!("{micros}.{}", self.id))
     }
 
+    /// `None` for anything this server could not have issued: bad encoding, an id that is not
+    /// a UUID, or a date outside the years tasks can have been created in. (PostgreSQL refuses
+    /// timestamps before 4713 BC with an error, so an unchecked forged date was a 500 there.)
     pub fn decode(raw: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (micros, id) = text.split_once('.')?;
         let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        if !(1970..=9999).contains(&created_at.year()) {
+            return None;
+        }
         let id = TaskId::parse(id)?;
         Some(Self { created_at, id })
     }
@@ -75,7 +81,19 @@ mod tests {
             id: TaskId::generate(),
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        for garbage in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+        let id = TaskId::generate();
+        let before_1970 = URL_SAFE_NO_PAD.encode(format!("-1.{id}"));
+        let before_4713_bc = URL_SAFE_NO_PAD.encode(format!("-210866803200000001.{id}"));
+        let year_10000 = URL_SAFE_NO_PAD.encode(format!("253402300800000000.{id}"));
+        for garbage in [
+            "",
+            "abc",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("12.not-a-uuid"),
+            &before_1970,
+            &before_4713_bc,
+            &year_10000,
+        ] {
             assert_eq!(Cursor::decode(garbage), None, "{garbage:?}");
         }
     }

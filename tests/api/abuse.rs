@@ -59,6 +59,38 @@ async fn rate_limits_follow_forwarded_addresses_only_from_trusted_proxies() {
 }
 
 #[actix_web::test]
+async fn a_malformed_forwarded_entry_does_not_move_a_client_out_of_its_bucket() {
+    let app = spawn_app_with(&[
+        ("AUTH_RATE_LIMIT_PER_MINUTE", "6"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let send = |forwarded: &'static str| {
+        app.request(Method::POST, "/api/auth/login")
+            .header("X-Forwarded-For", forwarded)
+            .json(&json!({"email": "x@example.org", "password": "wrong password"}))
+            .send()
+    };
+    // The client exhausts its own bucket...
+    let mut limited = false;
+    for _ in 0..10 {
+        limited |= send("198.51.100.7").await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(limited, "the client is limited");
+    // ...and prepending garbage to what the proxy appended does not give it a fresh one (before,
+    // the walk stopped at the garbage and filed the request under the proxy's own address).
+    assert_eq!(
+        send("garbage, 198.51.100.7").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Nor does it push the proxy's other clients into a shared bucket.
+    assert_ne!(
+        send("198.51.100.8").await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
 async fn cors_answers_only_the_configured_origins() {
     let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://app.example.org")]).await;
     let preflight = |origin: &'static str| {

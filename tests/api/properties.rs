@@ -126,3 +126,112 @@ async fn any_task_body_is_applied_as_documented_or_refused_without_a_write() {
         "applied {applied}, refused {refused}"
     );
 }
+
+/// Any `cursor` a client can send: well-formed ones with any date (far before 4713 BC, past
+/// year 9999, around 1970) and any id, and arbitrary text.
+fn any_cursor() -> impl Strategy<Value = String> {
+    use base64::Engine as _;
+    let encode = |text: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text);
+    prop_oneof![
+        (
+            any::<i64>(),
+            "[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+        )
+            .prop_map(move |(micros, id)| encode(format!("{micros}.{id}"))),
+        (
+            -100_000_000_000_000_000i64..300_000_000_000_000_000i64,
+            ".{0,40}"
+        )
+            .prop_map(move |(micros, id)| encode(format!("{micros}.{id}"))),
+        "[A-Za-z0-9_-]{0,80}",
+        ".{0,40}",
+    ]
+}
+
+#[actix_web::test]
+async fn any_cursor_is_a_page_or_a_422_never_a_server_error() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    app.create_task(&user, serde_json::json!({"title": "one"}))
+        .await;
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    // Dates PostgreSQL cannot store at all, then a sample of everything else.
+    let id = uuid::Uuid::now_v7();
+    let mut cursors: Vec<String> = [
+        "-210866803200000001",
+        "-9223372036854775808",
+        "253402300800000000",
+    ]
+    .iter()
+    .map(|micros| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{micros}.{id}"))
+    })
+    .collect();
+    cursors.extend((0..150).map(|_| {
+        any_cursor()
+            .new_tree(&mut runner)
+            .expect("a cursor")
+            .current()
+    }));
+    for cursor in cursors {
+        let response = app
+            .send(
+                &user,
+                Method::GET,
+                &format!("/api/tasks?cursor={}", urlencode(&cursor)),
+                None,
+            )
+            .await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON answer");
+        if could_have_been_issued(&cursor) {
+            assert_eq!(status, StatusCode::OK, "cursor {cursor:?}: {body}");
+        } else {
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "cursor {cursor:?}: {body}"
+            );
+            assert_eq!(error_fields(&body), ["cursor"], "{body}");
+        }
+    }
+}
+
+/// The model: a cursor the server could have issued is base64url of `<microseconds>.<UUID>`
+/// with a date from 1970 to 9999.
+fn could_have_been_issued(cursor: &str) -> bool {
+    use base64::Engine as _;
+    use chrono::Datelike;
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return false;
+    };
+    let Some((micros, id)) = text.split_once('.') else {
+        return false;
+    };
+    let date = micros
+        .parse()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros);
+    date.is_some_and(|date| (1970..=9999).contains(&date.year()))
+        && uuid::Uuid::parse_str(id).is_ok()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
