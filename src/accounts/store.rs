@@ -121,34 +121,54 @@ pub fn backoff_state(
         .optional()?)
 }
 
-/// Counts one more failure for `key`.
-pub fn record_failure(connection: &mut AnyConnection, key: &BackoffKey) -> DbResult<()> {
-    let now = db::now();
-    let increment = || {
-        diesel::update(login_throttles::table.find(key.as_str())).set((
-            login_throttles::failures.eq(login_throttles::failures + 1),
-            login_throttles::last_failed_at.eq(now),
-        ))
-    };
-    if increment().execute(connection)? == 1 {
-        return Ok(());
-    }
-    let inserted = diesel::insert_into(login_throttles::table)
-        .values((
-            login_throttles::email_hash.eq(key.as_str()),
-            login_throttles::failures.eq(1),
-            login_throttles::last_failed_at.eq(now),
-        ))
-        .execute(connection);
-    match inserted {
-        Ok(_) => Ok(()),
-        // A concurrent failure inserted the row first: count ours on top of it.
-        Err(error) if db::is_unique_violation(&error) => {
-            increment().execute(connection)?;
-            Ok(())
+/// How often a reservation retries after losing a race to a concurrent one before it gives up.
+const RESERVATION_TRIES: usize = 16;
+
+/// Reserves one password check for `key` at `now`, counting it as a failure (a correct
+/// password resets the count afterwards), or tells how long to wait. The count moves only by
+/// a compare-and-set of the state that allowed the attempt, one conditional statement, so of
+/// concurrent attempts exactly as many are reserved as the back-off allows.
+pub fn reserve_attempt(
+    connection: &mut AnyConnection,
+    key: &BackoffKey,
+    now: NaiveDateTime,
+) -> DbResult<Result<(), std::time::Duration>> {
+    for _ in 0..RESERVATION_TRIES {
+        let Some((failures, last_failed_at)) = backoff_state(connection, key)? else {
+            let inserted = diesel::insert_into(login_throttles::table)
+                .values((
+                    login_throttles::email_hash.eq(key.as_str()),
+                    login_throttles::failures.eq(1),
+                    login_throttles::last_failed_at.eq(now),
+                ))
+                .execute(connection);
+            match inserted {
+                Ok(_) => return Ok(Ok(())),
+                // A concurrent attempt inserted the row first: read it again.
+                Err(error) if db::is_unique_violation(&error) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        };
+        if let Some(wait) = backoff::remaining_wait(failures, last_failed_at, now) {
+            return Ok(Err(wait));
         }
-        Err(error) => Err(error.into()),
+        let reserved = diesel::update(
+            login_throttles::table
+                .find(key.as_str())
+                .filter(login_throttles::failures.eq(failures))
+                .filter(login_throttles::last_failed_at.eq(last_failed_at)),
+        )
+        .set((
+            login_throttles::failures.eq(failures + 1),
+            login_throttles::last_failed_at.eq(now),
+        ))
+        .execute(connection)?;
+        if reserved == 1 {
+            return Ok(Ok(()));
+        }
     }
+    // Still losing races after that many tries: a flood on this account. Refuse this one.
+    Ok(Err(std::time::Duration::from_secs(1)))
 }
 
 /// A successful login forgets the failures.

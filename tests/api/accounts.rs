@@ -247,6 +247,44 @@ async fn fail_five_logins(app: &TestApp, email: &str) {
     }
 }
 
+/// Sends `count` wrong logins for `email` at once; returns how many were checked (401) and how
+/// many refused unchecked (429). Nothing else is an acceptable answer.
+async fn simultaneous_wrong_logins(app: &TestApp, email: &str, count: usize) -> (usize, usize) {
+    let attempts = (0..count).map(|_| app.login(email, "not the password at all"));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|response| response.status())
+        .collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(checked + refused, count, "{statuses:?}");
+    (checked, refused)
+}
+
+#[actix_web::test]
+async fn simultaneous_wrong_logins_get_exactly_the_allowed_number_of_checks() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    // A fresh account allows five free failures, however the guesses are timed.
+    assert_eq!(
+        simultaneous_wrong_logins(&app, &user.email, 100).await,
+        (5, 95)
+    );
+    // Once the two-second wait has passed, exactly one more guess is checked.
+    actix_web::rt::time::sleep(Duration::from_millis(2_200)).await;
+    assert_eq!(
+        simultaneous_wrong_logins(&app, &user.email, 40).await,
+        (1, 39)
+    );
+}
+
 #[actix_web::test]
 async fn failed_logins_for_one_account_back_off_whatever_the_address_and_reset_on_success() {
     // Per-address limits off: this is the per-account rule, which holds across addresses.
