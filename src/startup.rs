@@ -16,7 +16,8 @@ use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
 use actix_web::{App, HttpServer, web};
 use rand::RngCore;
 
-use crate::accounts::{self, password_hash::PasswordHasher};
+use crate::accounts::password_hash::PasswordHasher;
+use crate::accounts::{self, strength::PasswordJudge};
 use crate::client_addr::TrustedProxies;
 use crate::config::{Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
@@ -196,6 +197,7 @@ fn serve(
 ) -> Result<Server, std::io::Error> {
     let database = web::Data::new(state.database);
     let hasher = web::Data::new(state.hasher);
+    let password_judge = web::Data::new(PasswordJudge::default());
     let access_keys = web::Data::new(state.access_keys);
     let session_settings = web::Data::new(config.sessions);
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
@@ -219,6 +221,7 @@ fn serve(
             .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
             .app_data(database.clone())
             .app_data(hasher.clone())
+            .app_data(password_judge.clone())
             .app_data(access_keys.clone())
             .app_data(session_settings.clone())
             .app_data(trusted_proxies.clone())

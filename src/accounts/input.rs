@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::credentials::{DisplayName, Email, NewPassword};
+use super::credentials::{CandidatePassword, DisplayName, Email};
 use crate::errors::ApiError;
 use crate::extract::FieldErrors;
 
@@ -19,11 +19,12 @@ pub struct RegisterRequest {
     pub name: Option<String>,
 }
 
-/// A valid registration.
+/// A valid registration, but for the password's score: that is judged next, off the async
+/// workers (`strength.rs`), and only once every cheap check has passed.
 #[derive(Debug)]
 pub struct Registration {
     pub email: Email,
-    pub password: NewPassword,
+    pub password: CandidatePassword,
     pub name: DisplayName,
 }
 
@@ -32,20 +33,12 @@ impl RegisterRequest {
         let mut errors = FieldErrors::default();
         let raw_email = errors.required(self.email, "email");
         let raw_password = errors.required(self.password, "password");
-        let name = DisplayName::parse(self.name);
         let email = raw_email
             .as_deref()
             .and_then(|raw| errors.check(Email::parse(raw)));
-        // What the account says about its owner makes a password easy to guess.
-        let account_name = name.as_ref().ok().and_then(DisplayName::as_str);
-        let password = raw_password.and_then(|raw| {
-            errors.check(NewPassword::parse(
-                raw,
-                "password",
-                raw_email.as_deref().unwrap_or_default(),
-                account_name,
-            ))
-        });
+        let password =
+            raw_password.and_then(|raw| errors.check(CandidatePassword::parse(raw, "password")));
+        let name = DisplayName::parse(self.name);
         let name = errors.check(name);
         errors.finish_with(|| {
             Some(Registration {
@@ -98,33 +91,27 @@ pub struct ChangePasswordRequest {
     pub new_password: Option<String>,
 }
 
-/// A password change as sent. The new password is judged against the account it is for, so
-/// it becomes a [`NewPassword`] only once the account is loaded ([`PasswordChange::new_password`]).
+/// A password change as sent. The new password meets the length rules; its score is judged
+/// against the account it is for, after the current password has been checked.
 #[derive(Debug)]
 pub struct PasswordChange {
     pub current_password: String,
-    new_password: String,
+    pub new_password: CandidatePassword,
 }
 
 impl ChangePasswordRequest {
     pub fn parse(self) -> Result<PasswordChange, ApiError> {
         let mut errors = FieldErrors::default();
         let current_password = errors.required(self.current_password, "current_password");
-        let new_password = errors.required(self.new_password, "new_password");
+        let new_password = errors
+            .required(self.new_password, "new_password")
+            .and_then(|raw| errors.check(CandidatePassword::parse(raw, "new_password")));
         errors.finish_with(|| {
             Some(PasswordChange {
                 current_password: current_password?,
                 new_password: new_password?,
             })
         })
-    }
-}
-
-impl PasswordChange {
-    /// The new password, if it passes the strength rules for the account of `email` and `name`.
-    pub fn new_password(&self, email: &str, name: Option<&str>) -> Result<NewPassword, ApiError> {
-        NewPassword::parse(self.new_password.clone(), "new_password", email, name)
-            .map_err(|error| ApiError::Validation(vec![error]))
     }
 }
 

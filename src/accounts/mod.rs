@@ -4,7 +4,8 @@
 //! - [`routes`]: `/api/auth/register`, `/login`, `/me`, `/password` — HTTP only.
 //! - [`input`] and [`credentials`]: what people type, parsed into [`credentials::Email`],
 //!   [`credentials::NewPassword`] and [`credentials::DisplayName`].
-//! - [`login`] and [`backoff`]: the rules of a password check; [`password_hash`]: argon2id.
+//! - [`login`] and [`backoff`]: the rules of a password check; [`password_hash`]: argon2id;
+//!   [`strength`]: scoring new passwords off the async workers.
 //! - [`store`]: the SQL for `users` and `login_throttles`.
 //!
 //! A successful login or registration starts a session, and a password change ends the
@@ -17,14 +18,15 @@ pub mod login;
 pub mod password_hash;
 pub mod routes;
 pub mod store;
+pub mod strength;
 
 use actix_web::web;
 
 use crate::rate_limit::AuthRateLimit;
 use crate::tokens::bearer_guard;
 
-/// Mounts the account routes inside the `/api/auth` scope. Register and login guess or mint
-/// credentials, so they are rate limited per address.
+/// Mounts the account routes inside the `/api/auth` scope. Register, login and password change
+/// guess or mint credentials, so they are rate limited per address.
 pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
     config
         .service(
@@ -44,6 +46,7 @@ pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
         )
         .service(
             web::resource("/password")
+                .wrap(rate_limit.middleware())
                 .wrap(bearer_guard())
                 .route(web::post().to(routes::change_password)),
         );

@@ -10,6 +10,7 @@ use super::input::{ChangePasswordRequest, LoginRequest, RegisterRequest};
 use super::login::{self, PasswordCheck};
 use super::password_hash::PasswordHasher;
 use super::store::{self, CreateUserError, User};
+use super::strength::PasswordJudge;
 use crate::config::SessionSettings;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
@@ -62,7 +63,12 @@ fn too_many_attempts(wait: std::time::Duration) -> ApiError {
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an actix handler takes one extractor per thing it needs, and shows them all"
+)]
 pub async fn register(
+    judge: web::Data<PasswordJudge>,
     hasher: web::Data<PasswordHasher>,
     keys: web::Data<AccessTokenKeys>,
     settings: web::Data<SessionSettings>,
@@ -72,8 +78,17 @@ pub async fn register(
     Json(request): Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let registration = request.parse()?;
+    let password = judge
+        .judge(
+            registration.password,
+            "password",
+            registration.email.as_str().to_owned(),
+            registration.name.as_str().map(str::to_owned),
+        )
+        .await?
+        .map_err(|weak| ApiError::Validation(vec![weak]))?;
     let hasher = hasher.get_ref().clone();
-    let password_hash = web::block(move || hasher.hash(registration.password.expose()))
+    let password_hash = web::block(move || hasher.hash(password.expose()))
         .await?
         .map_err(ApiError::internal)?;
     let policy = **settings;
@@ -201,6 +216,7 @@ pub async fn me(
 )]
 pub async fn change_password(
     caller: AuthenticatedUser,
+    judge: web::Data<PasswordJudge>,
     hasher: web::Data<PasswordHasher>,
     db: web::Data<Database>,
     client: ClientInfo,
@@ -212,8 +228,9 @@ pub async fn change_password(
         .read(move |connection| store::find_by_id(connection, &user_id))
         .await?
         .ok_or_else(ApiError::invalid_token)?;
-    let new_password = change.new_password(&user.email, user.name.as_deref())?;
 
+    // The current password (and the back-off) first: scoring the new one is the expensive
+    // step, and only the account's owner gets to make the server spend it.
     let key = BackoffKey::for_email(&user.email);
     let check = login::check_password::<ApiError>(
         &db,
@@ -234,6 +251,15 @@ pub async fn change_password(
         }
         PasswordCheck::Throttled(wait) => return Err(too_many_attempts(wait)),
     };
+    let new_password = judge
+        .judge(
+            change.new_password,
+            "new_password",
+            user.email.clone(),
+            user.name.clone(),
+        )
+        .await?
+        .map_err(|weak| ApiError::Validation(vec![weak]))?;
     let hasher = hasher.get_ref().clone();
     let new_hash = web::block(move || hasher.hash(new_password.expose()))
         .await?

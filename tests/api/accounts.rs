@@ -192,6 +192,71 @@ async fn unknown_email_and_wrong_password_are_indistinguishable() {
 }
 
 #[actix_web::test]
+async fn a_password_change_checks_the_current_password_before_scoring_the_new_one() {
+    let app = spawn_app().await;
+    let user = app.new_user().await;
+    // A worst case for the strength meter: before, it was scored (up to a second of CPU on an
+    // async worker) whoever asked; now a caller without the current password gets 401 first.
+    let expensive: String = "4@8({[<3691!|70$5+%2".chars().cycle().take(128).collect();
+    let weak_and_wrong = app
+        .send(
+            &user,
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": "wrong password", "new_password": "password1"})),
+        )
+        .await;
+    assert_error(
+        weak_and_wrong,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let expensive_and_wrong = app
+        .send(
+            &user,
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": "wrong password", "new_password": expensive})),
+        )
+        .await;
+    assert_error(
+        expensive_and_wrong,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn password_changes_are_rate_limited_per_address_like_login() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMIT_PER_MINUTE", "6")]).await;
+    let user = app.new_user().await;
+    let mut limited = None;
+    for attempt in 0..10 {
+        let response = app
+            .send(
+                &user,
+                Method::POST,
+                "/api/auth/password",
+                // The right current password, so the per-account back-off never starts: any
+                // 429 is the per-address limit.
+                Some(json!({"current_password": PASSWORD, "new_password": "password1"})),
+            )
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(retry_after(&response) >= 1);
+            limited = Some(attempt);
+            break;
+        }
+    }
+    assert!(
+        limited.is_some(),
+        "ten password changes in a row are never limited"
+    );
+}
+
+#[actix_web::test]
 async fn changing_the_password_revokes_every_other_session() {
     let app = spawn_app().await;
     let here = app.new_user().await;
