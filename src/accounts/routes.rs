@@ -165,11 +165,19 @@ pub async fn login(
     };
 
     let policy = **settings;
-    let user_id = user.id.clone();
+    let (user_id, checked_hash) = (user.id.clone(), user.password_hash.clone());
     let refresh = db
         .transaction(move |connection| {
+            // The password was checked against the hash read before; a change that committed
+            // since then means it is no longer the password.
+            if !store::confirm_credentials(connection, &user_id, &checked_hash)? {
+                return Err(ApiError::unauthorized(
+                    "invalid_credentials",
+                    "email or password is incorrect",
+                ));
+            }
             store::reset_backoff(connection, &key)?;
-            Ok::<_, ApiError>(lifecycle::start(connection, &user_id, &client, &policy)?)
+            Ok(lifecycle::start(connection, &user_id, &client, &policy)?)
         })
         .await?;
     transport.token_response(

@@ -109,6 +109,25 @@ pub fn update_password(
     Ok(updated == 1)
 }
 
+/// Whether `password_hash` is still the user's, as the first write of the transaction that
+/// acts on a login: the no-op update takes the row's write lock, so a concurrent password
+/// change either committed before (and the answer is `false`) or waits until this
+/// transaction's session exists (and then revokes it with the others).
+pub fn confirm_credentials(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    password_hash: &str,
+) -> DbResult<bool> {
+    let confirmed = diesel::update(
+        users::table
+            .find(user_id.as_str())
+            .filter(users::password_hash.eq(password_hash)),
+    )
+    .set(users::password_hash.eq(users::password_hash))
+    .execute(connection)?;
+    Ok(confirmed == 1)
+}
+
 /// The failures recorded for `key` and when the last one happened.
 pub fn backoff_state(
     connection: &mut AnyConnection,

@@ -257,6 +257,45 @@ async fn password_changes_are_rate_limited_per_address_like_login() {
 }
 
 #[actix_web::test]
+async fn no_login_with_the_old_password_survives_a_concurrent_password_change() {
+    let app = spawn_app().await;
+    for round in 0..20 {
+        let user = app.new_user().await;
+        let new_password = format!("another long passphrase, round {round}");
+        let change = app.send(
+            &user,
+            Method::POST,
+            "/api/auth/password",
+            Some(json!({"current_password": PASSWORD, "new_password": new_password})),
+        );
+        // Four logins and the change: five password checks at once, all within the back-off's
+        // free attempts, so every one is really checked.
+        let logins =
+            futures_util::future::join_all((0..4).map(|_| app.login(&user.email, PASSWORD)));
+        let (changed, logins) = futures_util::future::join(change, logins).await;
+        assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+        for login in logins {
+            match login.status() {
+                // Checked against the old password: its session must not outlive the change.
+                StatusCode::OK => {
+                    let body: Value = login.json().await.unwrap();
+                    let token = body["refresh_token"].as_str().unwrap();
+                    let refreshed = app.refresh(token).await;
+                    assert_eq!(
+                        refreshed.status(),
+                        StatusCode::UNAUTHORIZED,
+                        "round {round}: a session from the old password survived the change"
+                    );
+                }
+                // Refused: the password had changed by the time the session would have started.
+                StatusCode::UNAUTHORIZED => {}
+                other => panic!("round {round}: login answered {other}"),
+            }
+        }
+    }
+}
+
+#[actix_web::test]
 async fn changing_the_password_revokes_every_other_session() {
     let app = spawn_app().await;
     let here = app.new_user().await;
