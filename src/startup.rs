@@ -206,6 +206,7 @@ fn serve(
         config.server.auth_rate_limit_per_minute,
         trusted_proxies.clone(),
     );
+    rate_limit.spawn_pruning();
     let trusted_proxies = web::Data::new(trusted_proxies);
     let cors_origins = config.server.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
