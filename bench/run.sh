@@ -10,6 +10,7 @@
 #     table, the others owned by BENCH_USERS (10k) other users, seeded straight into the tables;
 #   - at 64 and 256 connections: GET /healthz (the framework's ceiling on this machine), the
 #     list, toggle, create and refresh (a real rotation, a new pair every time);
+#   - /healthz and the list while 8 connections register with the slowest passwords to score;
 #   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create).
 # Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
 #
@@ -101,6 +102,17 @@ for connections in 64 256; do
   run refresh "$connections" refresh.lua REFRESH_TOKENS="$work/refresh.tokens"
 done
 
+echo "== $backend: /healthz and the list while 8 clients flood the password strength meter"
+wrk -t1 -c8 -d"$((seconds + 4))s" --timeout 10s \
+  -s "$BENCH_DIR/wrk/password_flood.lua" "$api/healthz" > "$work/flood.out" &
+flood_pid=$!
+sleep 2
+run healthz@flood 64 authed.lua BENCH_PATH=/healthz
+run list@flood 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
+wait "$flood_pid"
+flood=$(grep '^RESULT' "$work/flood.out" || true)
+printf 'flood connections=8 %s\n' "${flood#RESULT }" | tee -a "$results"
+
 echo "== $backend: $mixed_accounts accounts for the mixed load"
 python3 "$BENCH_DIR/seed.py" tokens "$database_url" "$mixed_accounts" "$secret" "$work/access.tokens"
 run mixed 1000 mixed.lua ACCESS_TOKENS="$work/access.tokens"
@@ -122,4 +134,5 @@ for connections in 64 256; do
   echo "list / healthz at $connections connections: $(ratio "$(value list "$connections" rps)" "$(value healthz "$connections" rps)")"
 done
 echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 256 rps) at 256"
+echo "under a password-meter flood ($(value flood 8 rps) registrations/s with 128 l33t characters): /healthz p99 $(value healthz@flood 64 p99_ms) ms (alone: $(value healthz 64 p99_ms) ms), list $(ratio "$(value list@flood 64 rps)" "$(value list 64 rps)") of its throughput alone"
 echo "mixed, 1000 connections over $mixed_accounts accounts: $(value mixed 1000 rps) req/s, p50 $(value mixed 1000 p50_ms) ms, non-2xx $(value mixed 1000 non2xx)"
