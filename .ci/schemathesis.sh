@@ -60,7 +60,7 @@ secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(36))') # 48 cha
 (
   cd "$work"
   export DATABASE_URL=$work/todo.db BIND_ADDR=127.0.0.1:$port JWT_SECRET=$secret \
-    COOKIE_SECURE=false AUTH_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn
+    COOKIE_SECURE=false AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 RUST_LOG=warn
   exec "$binary"
 ) > "$work/server.log" 2>&1 &
 server_pid=$!

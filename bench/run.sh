@@ -16,6 +16,7 @@
 #
 # Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
 # BENCH_PORT (18080), BENCH_MIXED_ACCOUNTS (10000). PostgreSQL is reached with sslmode=disable.
+# The server runs without per-address and per-account limits: the benchmark measures capacity.
 set -euo pipefail
 backend=${1:?usage: bench/run.sh sqlite|postgres}
 cd "$(dirname "$0")/.."
@@ -54,7 +55,8 @@ case $backend in
 esac
 
 DATABASE_URL=$database_url JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
-  AUTH_RATE_LIMIT_PER_MINUTE=0 ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn \
+  AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
+  ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn \
   "$binary" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done

@@ -81,6 +81,17 @@ pub struct Config {
     pub tokens: TokenSettings,
     pub sessions: SessionSettings,
     pub passwords: PasswordHashParams,
+    pub quotas: Quotas,
+}
+
+/// What one account may hold and do with its tasks, so one account cannot fill the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Tasks one user may have; creating one more is refused. 0 = no limit.
+    pub tasks_per_user: u32,
+    /// Task writes (create, replace, change, toggle, delete) per user per minute, with bursts of
+    /// a sixth of it; 0 = no limit.
+    pub task_writes_per_minute: u32,
 }
 
 /// The listener and what it believes about its clients.
@@ -91,7 +102,8 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Origins allowed to call the API from a browser with credentials; empty = same origin.
     pub cors_allowed_origins: Vec<String>,
-    /// Requests per minute per client address on register, login and refresh; 0 = no limit.
+    /// Requests per minute per client address on register, login, refresh and password change;
+    /// 0 = no limit.
     pub auth_rate_limit_per_minute: u32,
 }
 
@@ -121,6 +133,8 @@ pub struct SessionSettings {
     pub max_age: Duration,
     /// `Secure` on the refresh cookie.
     pub cookie_secure: bool,
+    /// Live sessions one user may have; a login beyond it revokes the least recently used.
+    pub max_per_user: u32,
 }
 
 impl Config {
@@ -181,11 +195,16 @@ impl Config {
                 reuse_grace: seconds(&get, "REFRESH_REUSE_GRACE_SECONDS", 10)?,
                 max_age: seconds(&get, "SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)?,
                 cookie_secure: parse_bool(&get, "COOKIE_SECURE", true)?,
+                max_per_user: parse_number(&get, "MAX_SESSIONS_PER_USER", 20)?,
             },
             passwords: PasswordHashParams {
                 memory_kib: parse_number(&get, "PASSWORD_HASH_MEMORY_KIB", 19_456)?,
                 iterations: parse_number(&get, "PASSWORD_HASH_ITERATIONS", 2)?,
                 parallelism: parse_number(&get, "PASSWORD_HASH_PARALLELISM", 1)?,
+            },
+            quotas: Quotas {
+                tasks_per_user: parse_number(&get, "MAX_TASKS_PER_USER", 10_000)?,
+                task_writes_per_minute: parse_number(&get, "TASK_WRITES_PER_MINUTE", 600)?,
             },
         }
         .checked()
@@ -217,6 +236,11 @@ impl Config {
         }
         if self.database.pool_size == 0 {
             return Err(ConfigError("DATABASE_POOL_SIZE must be at least 1".into()));
+        }
+        if self.sessions.max_per_user == 0 {
+            return Err(ConfigError(
+                "MAX_SESSIONS_PER_USER must be at least 1 (a login needs a session)".into(),
+            ));
         }
         Ok(self)
     }

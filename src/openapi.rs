@@ -94,7 +94,26 @@ pub fn document() -> utoipa::openapi::OpenApi {
         })
         .collect();
     openapi.paths.paths.extend(compat);
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if path.starts_with(TASKS_PREFIX) || path.starts_with(COMPAT_TASKS_PREFIX) {
+            for operation in [
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.patch.as_mut(),
+                item.delete.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation.responses.responses.insert(
+                    "429".into(),
+                    error_response(
+                        "Too many task writes from this account (`TASK_WRITES_PER_MINUTE`); see Retry-After",
+                    )
+                    .into(),
+                );
+            }
+        }
         for operation in operations_mut(item) {
             document_shared_failures(operation);
         }

@@ -1,5 +1,5 @@
 //! Per-address rate limits on the routes that guess or mint credentials: register, login,
-//! refresh and password change. A token bucket (actix-governor) refills `AUTH_RATE_LIMIT_PER_MINUTE` tokens a
+//! refresh and password change; and per-account limits on task writes ([`TaskWriteLimit`]). A token bucket (actix-governor) refills `AUTH_RATE_LIMIT_PER_MINUTE` tokens a
 //! minute with bursts of up to a sixth of that, so a person retrying a typo never notices while
 //! a flood of guesses is cut off within a few requests.
 //!
@@ -12,11 +12,13 @@
 //! instances.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_governor::governor::NotUntil;
 use actix_governor::governor::clock::{Clock, DefaultClock, QuantaInstant};
 use actix_governor::governor::middleware::NoOpMiddleware;
+use actix_governor::governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 use actix_governor::{
     Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
@@ -26,6 +28,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
 use crate::client_addr::TrustedProxies;
 use crate::errors::ApiError;
+use crate::ids::UserId;
 
 /// Buckets are keyed by the client address, seen through trusted proxies.
 #[derive(Debug, Clone)]
@@ -115,6 +118,58 @@ impl AuthRateLimit {
         &self,
     ) -> Condition<Governor<ClientAddressKey, NoOpMiddleware<QuantaInstant>>> {
         Condition::new(self.enabled, Governor::new(&self.config))
+    }
+}
+
+/// Task writes per user: a token bucket per account, so one account (with any number of
+/// addresses and sessions) cannot write without bound. Measured before: 6,000 tasks in 5 s
+/// from one account with 4 threads, about 20 GB an hour.
+#[derive(Clone)]
+pub struct TaskWriteLimit {
+    limiter: Option<Arc<DefaultKeyedRateLimiter<UserId>>>,
+}
+
+impl TaskWriteLimit {
+    /// `per_minute` writes a minute with bursts of a sixth of it; 0 turns the limit off.
+    pub fn new(per_minute: u32) -> Self {
+        let limiter = NonZeroU32::new(per_minute).map(|rate| {
+            let burst =
+                NonZeroU32::new((per_minute / 6).clamp(3, 1_000)).unwrap_or(NonZeroU32::MIN);
+            Arc::new(RateLimiter::keyed(
+                Quota::per_minute(rate).allow_burst(burst),
+            ))
+        });
+        Self { limiter }
+    }
+
+    /// Takes one write from `user`'s bucket, or says how long until the next is allowed.
+    pub fn check(&self, user: &UserId) -> Result<(), ApiError> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter
+            .check_key(user)
+            .map_err(|not_until| ApiError::TooManyRequests {
+                retry_after_seconds: not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .as_secs()
+                    .max(1),
+            })
+    }
+
+    /// Drops the buckets that are full again, every [`PRUNE_INTERVAL`].
+    pub fn spawn_pruning(&self) {
+        let Some(limiter) = self.limiter.clone() else {
+            return;
+        };
+        actix_web::rt::spawn(async move {
+            let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
+            loop {
+                interval.tick().await;
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        });
     }
 }
 

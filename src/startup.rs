@@ -23,7 +23,7 @@ use crate::config::{Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
-use crate::rate_limit::AuthRateLimit;
+use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
 use crate::tokens::AccessTokenKeys;
 use crate::{health, openapi, sessions, tasks, web_client};
 
@@ -207,6 +207,10 @@ fn serve(
         trusted_proxies.clone(),
     );
     rate_limit.spawn_pruning();
+    let task_write_limit = TaskWriteLimit::new(config.quotas.task_writes_per_minute);
+    task_write_limit.spawn_pruning();
+    let task_write_limit = web::Data::new(task_write_limit);
+    let quotas = web::Data::new(config.quotas);
     let trusted_proxies = web::Data::new(trusted_proxies);
     let cors_origins = config.server.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
@@ -226,6 +230,8 @@ fn serve(
             .app_data(access_keys.clone())
             .app_data(session_settings.clone())
             .app_data(trusted_proxies.clone())
+            .app_data(task_write_limit.clone())
+            .app_data(quotas.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|error, _| {

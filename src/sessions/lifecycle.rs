@@ -106,7 +106,8 @@ fn issue_refresh_token(
 }
 
 /// Starts a session for `user_id` (a login or a registration) and issues its first refresh
-/// token. Call inside a transaction.
+/// token; beyond the user's session limit the least recently used sessions are revoked. Call
+/// inside a transaction.
 pub fn start(
     connection: &mut AnyConnection,
     user_id: &UserId,
@@ -117,6 +118,9 @@ pub fn start(
     let session_id = SessionId::generate();
     let expires_at = now + db::span(settings.max_age);
     store::insert_session(connection, &session_id, user_id, client, now, expires_at)?;
+    // A user has at most `max_per_user` live sessions: the least recently used give way, so
+    // scripted logins cannot grow the table (or the session list) without bound.
+    store::revoke_beyond(connection, user_id, settings.max_per_user, now)?;
     issue_refresh_token(connection, &session_id, expires_at, settings, now)
 }
 

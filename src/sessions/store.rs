@@ -250,6 +250,33 @@ pub fn revoke_all_of(
         .execute(connection)?)
 }
 
+/// Revokes the user's live sessions beyond the `keep` most recently used; returns how many.
+pub fn revoke_beyond(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    keep: u32,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    let excess: Vec<String> = sessions::table
+        .filter(sessions::user_id.eq(user_id.as_str()))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order((sessions::last_used_at.desc(), sessions::id.desc()))
+        .select(sessions::id)
+        // One login adds one session, so there is never much beyond the limit.
+        .limit(1_000)
+        .offset(i64::from(keep))
+        .load(connection)?;
+    if excess.is_empty() {
+        return Ok(0);
+    }
+    Ok(
+        diesel::update(sessions::table.filter(sessions::id.eq_any(&excess)))
+            .set(sessions::revoked_at.eq(now))
+            .execute(connection)?,
+    )
+}
+
 /// The user's sessions that are neither revoked nor past their absolute lifetime, most
 /// recently used first.
 pub fn list_active(

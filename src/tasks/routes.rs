@@ -4,16 +4,19 @@
 
 use std::future::{Ready, ready};
 
+use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::input::{ListTasksQuery, PatchTaskRequest, TaskRequest};
 use super::store::{self, InsertTaskError, Task};
+use crate::config::Quotas;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::ids::{TaskId, UserId};
+use crate::rate_limit::TaskWriteLimit;
 use crate::timestamp::rfc3339;
 use crate::tokens::AuthenticatedUser;
 
@@ -73,6 +76,13 @@ impl FromRequest for TaskOwner {
         {
             return ready(Err(ApiError::Forbidden));
         }
+        // Every write draws on the caller's own bucket, whatever address or session it uses.
+        if !matches!(*request.method(), Method::GET | Method::HEAD)
+            && let Some(limit) = request.app_data::<web::Data<TaskWriteLimit>>()
+            && let Err(too_many) = limit.check(&caller.user_id)
+        {
+            return ready(Err(too_many));
+        }
         ready(Ok(TaskOwner {
             user_id: caller.user_id,
         }))
@@ -97,6 +107,10 @@ impl From<InsertTaskError> for ApiError {
         match error {
             // The token outlived its account: the user is gone, so is the right to write.
             InsertTaskError::OwnerGone(_) => ApiError::invalid_token(),
+            InsertTaskError::LimitReached(limit) => ApiError::conflict(
+                "task_limit_reached",
+                format!("an account can hold at most {limit} tasks; delete some to add more"),
+            ),
             InsertTaskError::Query(error) => error.into(),
         }
     }
@@ -136,19 +150,27 @@ pub async fn list_tasks(
     responses(
         (status = 201, description = "Created; `Location` names the new task", body = TaskView),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 409, description = "`task_limit_reached`: the account holds `MAX_TASKS_PER_USER` tasks", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
 pub async fn create_task(
     request: HttpRequest,
     owner: TaskOwner,
+    quotas: web::Data<Quotas>,
     db: web::Data<Database>,
     Json(body): Json<TaskRequest>,
 ) -> ApiResult<HttpResponse> {
     let fields = body.parse()?;
+    let max_tasks = quotas.tasks_per_user;
     let task = db
-        .write(move |connection| {
-            Ok::<_, ApiError>(store::insert(connection, &owner.user_id, fields)?)
+        .transaction(move |connection| {
+            Ok::<_, ApiError>(store::insert(
+                connection,
+                &owner.user_id,
+                fields,
+                max_tasks,
+            )?)
         })
         .await?;
     let location = format!("{}/{}", request.path().trim_end_matches('/'), task.id);

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::input::{TaskChanges, TaskFields};
 use super::list::{Cursor, ListRequest, StatusFilter};
-use crate::db::schema::tasks;
+use crate::db::schema::{tasks, users};
 use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::{TaskId, UserId};
 
@@ -54,15 +54,37 @@ pub struct OwnerGone;
 pub enum InsertTaskError {
     #[error(transparent)]
     OwnerGone(#[from] OwnerGone),
+    /// The owner already has as many tasks as they may.
+    #[error("the owner already has {0} tasks, the most allowed")]
+    LimitReached(u32),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
 }
 
+/// Adds a task unless its owner already has `max_tasks` (0: no limit). Call inside a
+/// transaction: the owner's row is locked first (a no-op update), so concurrent inserts for
+/// one owner are counted one after another and the limit holds exactly.
 pub fn insert(
     connection: &mut AnyConnection,
     user_id: &UserId,
     fields: TaskFields,
+    max_tasks: u32,
 ) -> Result<Task, InsertTaskError> {
+    let owner_exists = diesel::update(users::table.find(user_id.as_str()))
+        .set(users::id.eq(users::id))
+        .execute(connection)?;
+    if owner_exists == 0 {
+        return Err(OwnerGone.into());
+    }
+    if max_tasks > 0 {
+        let owned: i64 = tasks::table
+            .filter(tasks::user_id.eq(user_id.as_str()))
+            .count()
+            .get_result(connection)?;
+        if owned >= i64::from(max_tasks) {
+            return Err(InsertTaskError::LimitReached(max_tasks));
+        }
+    }
     let now = db::now();
     let id = TaskId::generate();
     diesel::insert_into(tasks::table)

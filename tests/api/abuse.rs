@@ -162,3 +162,125 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
             .is_none()
     );
 }
+
+#[actix_web::test]
+async fn an_account_holds_at_most_its_task_limit_even_when_creating_concurrently() {
+    let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "3")]).await;
+    let user = app.new_user().await;
+    let creates = (0..10).map(|i| {
+        app.send(
+            &user,
+            Method::POST,
+            "/api/tasks",
+            Some(json!({"title": format!("task {i}")})),
+        )
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|response| response.status())
+        .collect();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, refused), (3, 7), "{statuses:?}");
+    assert_eq!(
+        app.list_tasks(&user, "").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let more = app
+        .send(
+            &user,
+            Method::POST,
+            "/api/tasks",
+            Some(json!({"title": "one more"})),
+        )
+        .await;
+    let body = assert_error(more, StatusCode::CONFLICT, "task_limit_reached").await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains('3'),
+        "{body}"
+    );
+    // Another account is not affected, and deleting makes room again.
+    let other = app.new_user().await;
+    app.create_task(&other, json!({"title": "mine"})).await;
+    let first = app.list_tasks(&user, "").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deleted = app
+        .send(&user, Method::DELETE, &format!("/api/tasks/{first}"), None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    app.create_task(&user, json!({"title": "room again"})).await;
+}
+
+#[actix_web::test]
+async fn task_writes_are_rate_limited_per_account_not_per_address() {
+    let app = spawn_app_with(&[("TASK_WRITES_PER_MINUTE", "6")]).await;
+    let user = app.new_user().await;
+    let mut limited = None;
+    for attempt in 0..10 {
+        let response = app
+            .send(
+                &user,
+                Method::POST,
+                "/api/tasks",
+                Some(json!({"title": "flood"})),
+            )
+            .await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(retry_after(&response) >= 1);
+            assert_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+            limited = Some(attempt);
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    assert!(limited.is_some(), "ten writes in a row were never limited");
+    // A second session of the same account draws on the same bucket...
+    let again = app.login_user(&user.email).await;
+    let response = app
+        .send(
+            &again,
+            Method::POST,
+            "/api/tasks",
+            Some(json!({"title": "flood"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // ...reads are not limited, and another account writes freely.
+    assert_eq!(
+        app.send(&user, Method::GET, "/api/tasks", None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let other = app.new_user().await;
+    app.create_task(&other, json!({"title": "mine"})).await;
+}
+
+#[actix_web::test]
+async fn a_login_beyond_the_session_limit_revokes_the_least_recently_used_session() {
+    let app = spawn_app_with(&[("MAX_SESSIONS_PER_USER", "2")]).await;
+    let first = app.new_user().await;
+    let second = app.login_user(&first.email).await;
+    // The first session is used after the second, so the second is the least recently used.
+    let first = app.refreshed(&first).await;
+    let third = app.login_user(&first.email).await;
+    let sessions = app
+        .send_json(&third, Method::GET, "/api/auth/sessions", None)
+        .await;
+    assert_eq!(sessions["items"].as_array().unwrap().len(), 2, "{sessions}");
+    assert_refresh_refused(&app, &second.refresh_token).await;
+    assert_refresh_accepted(&app, &first.refresh_token).await;
+    assert_refresh_accepted(&app, &third.refresh_token).await;
+}

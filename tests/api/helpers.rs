@@ -131,6 +131,7 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
         ("DATABASE_POOL_SIZE", "8"),
         // Tests make many auth calls from one address; the rate-limit tests turn it back on.
         ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+        ("TASK_WRITES_PER_MINUTE", "0"),
         // Cheap hashing keeps the suite fast; the production defaults have their own unit test.
         ("PASSWORD_HASH_MEMORY_KIB", "1024"),
         ("PASSWORD_HASH_ITERATIONS", "1"),

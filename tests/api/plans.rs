@@ -382,7 +382,7 @@ async fn every_hot_query_uses_an_index_at_scale() {
     record("task patch", &recorder);
     tasks::toggle(c, &user_id, &task_id).unwrap();
     record("task toggle", &recorder);
-    tasks::insert(c, &user_id, fields()).unwrap();
+    tasks::insert(c, &user_id, fields(), 10_000).unwrap();
     record("task insert", &recorder);
     tasks::delete(c, &user_id, &task_id).unwrap();
     record("task delete", &recorder);
@@ -411,6 +411,8 @@ async fn every_hot_query_uses_an_index_at_scale() {
     record("logout lookup", &recorder);
     sessions::list_active(c, &user_id).unwrap();
     record("session list", &recorder);
+    sessions::revoke_beyond(c, &user_id, 20, now).unwrap();
+    record("session limit", &recorder);
     sessions::revoke_owned(c, &user_id, &session_id).unwrap();
     record("session revoke", &recorder);
     sessions::revoke(c, &session_id, now).unwrap();
