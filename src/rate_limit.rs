@@ -74,6 +74,22 @@ pub fn bucket_of(address: IpAddr) -> IpAddr {
 /// How often buckets that are full again are dropped.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Drops `limiter`'s buckets that are full again, every [`PRUNE_INTERVAL`], for as long as the
+/// server runs. A dropped bucket is recreated full, which is what it was.
+fn spawn_pruning<K>(limiter: Arc<DefaultKeyedRateLimiter<K>>)
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+{
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
+        loop {
+            interval.tick().await;
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    });
+}
+
 /// One set of buckets shared by every worker and every limited route.
 #[derive(Clone)]
 pub struct AuthRateLimit {
@@ -97,15 +113,7 @@ impl AuthRateLimit {
     /// Drops the buckets that are full again, every [`PRUNE_INTERVAL`], for as long as the
     /// server runs. A dropped bucket is recreated full, which is what it was.
     pub fn spawn_pruning(&self) {
-        let limiter = self.config.limiter();
-        actix_web::rt::spawn(async move {
-            let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
-            loop {
-                interval.tick().await;
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
-        });
+        spawn_pruning(self.config.limiter());
     }
 
     /// How many buckets exist now.
@@ -159,17 +167,9 @@ impl TaskWriteLimit {
 
     /// Drops the buckets that are full again, every [`PRUNE_INTERVAL`].
     pub fn spawn_pruning(&self) {
-        let Some(limiter) = self.limiter.clone() else {
-            return;
-        };
-        actix_web::rt::spawn(async move {
-            let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
-            loop {
-                interval.tick().await;
-                limiter.retain_recent();
-                limiter.shrink_to_fit();
-            }
-        });
+        if let Some(limiter) = self.limiter.clone() {
+            spawn_pruning(limiter);
+        }
     }
 }
 

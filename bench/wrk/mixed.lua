@@ -1,11 +1,6 @@
 -- Many users at once: each request acts as a random one of the seeded accounts (an access
 -- token each in ACCESS_TOKENS): four in five read their list, one in five adds a task.
 dofile(os.getenv("BENCH_DIR") .. "/wrk/report.lua")
-local threads = 0
-function setup(thread)
-  thread:set("thread_index", threads)
-  threads = threads + 1
-end
 local tokens = {}
 function init(args)
   for line in io.lines(os.getenv("ACCESS_TOKENS")) do tokens[#tokens + 1] = line end

@@ -3,11 +3,6 @@
 -- 128-character password of l33t characters, the slowest kind for zxcvbn to score (about a
 -- second of CPU when all of it was scored). Each is strong, so it is also hashed and stored.
 dofile(os.getenv("BENCH_DIR") .. "/wrk/report.lua")
-local threads = 0
-function setup(thread)
-  thread:set("thread_index", threads)
-  threads = threads + 1
-end
 local password = string.sub(string.rep("4@8({[<3691!|70$5+%2", 7), 1, 128)
 local sent = 0
 wrk.method = "POST"

@@ -2,14 +2,9 @@
 -- seeded sessions and keeps a queue of their newest refresh tokens: a request takes one, its
 -- response gives back the successor, so no token is ever presented twice.
 dofile(os.getenv("BENCH_DIR") .. "/wrk/report.lua")
-local threads = 0
-function setup(thread)
-  thread:set("thread_index", threads)
-  threads = threads + 1
-  thread:set("thread_count", tonumber(os.getenv("THREADS")))
-end
 local queue = {}
 function init(args)
+  local thread_count = tonumber(os.getenv("THREADS"))
   local line_no = 0
   for line in io.lines(os.getenv("REFRESH_TOKENS")) do
     if line_no % thread_count == thread_index then queue[#queue + 1] = line end

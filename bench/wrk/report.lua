@@ -1,4 +1,11 @@
--- Shared by every scenario: one machine-readable line per run, read by bench/run.sh.
+-- Shared by every scenario: each thread learns its index (`thread_index`, from 0), and each
+-- run ends with one machine-readable line, read by bench/run.sh.
+local threads = 0
+function setup(thread)
+  thread:set("thread_index", threads)
+  threads = threads + 1
+end
+
 function done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write

@@ -44,10 +44,15 @@ impl From<CreateUserError> for ApiError {
     }
 }
 
-/// The 429 for an attempt made while the back-off runs.
-fn too_many_attempts(wait: std::time::Duration) -> ApiError {
-    ApiError::TooManyRequests {
-        retry_after_seconds: wait.as_secs().max(1),
+/// The user whose password checked out, or the answer for a wrong password (401, with
+/// `wrong`) or an attempt made while the back-off runs (429).
+fn verified_user(check: PasswordCheck, wrong: &str) -> ApiResult<User> {
+    match check {
+        PasswordCheck::Verified(user) => Ok(user),
+        PasswordCheck::Wrong => Err(ApiError::unauthorized("invalid_credentials", wrong)),
+        PasswordCheck::Throttled(wait) => Err(ApiError::TooManyRequests {
+            retry_after_seconds: wait.as_secs().max(1),
+        }),
     }
 }
 
@@ -153,16 +158,7 @@ pub async fn login(
         client.ip_address.as_deref(),
     )
     .await?;
-    let user = match check {
-        PasswordCheck::Verified(user) => user,
-        PasswordCheck::Wrong => {
-            return Err(ApiError::unauthorized(
-                "invalid_credentials",
-                "email or password is incorrect",
-            ));
-        }
-        PasswordCheck::Throttled(wait) => return Err(too_many_attempts(wait)),
-    };
+    let user = verified_user(check, "email or password is incorrect")?;
 
     let policy = **settings;
     let (user_id, checked_hash) = (user.id.clone(), user.password_hash.clone());
@@ -249,16 +245,7 @@ pub async fn change_password(
         client.ip_address.as_deref(),
     )
     .await?;
-    let user = match check {
-        PasswordCheck::Verified(user) => user,
-        PasswordCheck::Wrong => {
-            return Err(ApiError::unauthorized(
-                "invalid_credentials",
-                "the current password is incorrect",
-            ));
-        }
-        PasswordCheck::Throttled(wait) => return Err(too_many_attempts(wait)),
-    };
+    let user = verified_user(check, "the current password is incorrect")?;
     let new_password = judge
         .judge(
             change.new_password,
