@@ -24,7 +24,7 @@ use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
-use crate::tokens::AccessTokenKeys;
+use crate::tokens::{AccessTokenKeys, DeviceTokens};
 use crate::{health, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
@@ -68,6 +68,7 @@ impl Application {
             database: database.clone(),
             hasher: PasswordHasher::new(config.passwords)?,
             access_keys: AccessTokenKeys::new(&secret, &config.tokens),
+            device_tokens: DeviceTokens::new(&secret, &config.tokens),
         };
         let bind_addr = &config.server.bind_addr;
         let listener = TcpListener::bind(bind_addr).map_err(|source| StartupError::Bind {
@@ -101,6 +102,7 @@ struct SharedState {
     database: Database,
     hasher: PasswordHasher,
     access_keys: AccessTokenKeys,
+    device_tokens: DeviceTokens,
 }
 
 fn listener_display(bind_addr: &str, port: u16) -> String {
@@ -166,6 +168,7 @@ fn cors(allowed_origins: &[String]) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("x-token-transport"),
+            header::HeaderName::from_static("x-device-token"),
         ])
         .expose_headers([
             header::LOCATION,
@@ -199,6 +202,7 @@ fn serve(
     let hasher = web::Data::new(state.hasher);
     let password_judge = web::Data::new(PasswordJudge::default());
     let access_keys = web::Data::new(state.access_keys);
+    let device_tokens = web::Data::new(state.device_tokens);
     let session_settings = web::Data::new(config.sessions);
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
@@ -228,6 +232,7 @@ fn serve(
             .app_data(hasher.clone())
             .app_data(password_judge.clone())
             .app_data(access_keys.clone())
+            .app_data(device_tokens.clone())
             .app_data(session_settings.clone())
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::tokens::sha256_hex;
+use crate::tokens::{DeviceId, sha256_hex};
 
 /// Failures allowed before any waiting starts.
 pub const FREE_FAILURES: i32 = 5;
@@ -30,6 +30,11 @@ pub struct BackoffKey(String);
 impl BackoffKey {
     pub fn for_email(typed: &str) -> Self {
         Self(sha256_hex(&typed.trim().to_lowercase()))
+    }
+
+    /// The back-off of one trusted device (see `tokens/device.rs`), apart from the account's.
+    pub fn for_device(device: &DeviceId) -> Self {
+        Self(sha256_hex(&format!("device:{}", device.as_str())))
     }
 
     pub fn as_str(&self) -> &str {

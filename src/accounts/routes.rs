@@ -2,7 +2,7 @@
 //! run the account rules, start or end sessions through `sessions/`, shape the answer.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::backoff::BackoffKey;
 use super::credentials::Email;
@@ -15,12 +15,12 @@ use crate::config::SessionSettings;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::sessions::input::TokenTransport;
+use crate::sessions::input::{TokenTransport, presented_device_token};
 use crate::sessions::store::ClientInfo;
 use crate::sessions::transport::{TokenResponse, UserView};
 use crate::sessions::{lifecycle, store as session_store};
 use crate::timestamp::rfc3339;
-use crate::tokens::{AccessTokenKeys, AuthenticatedUser};
+use crate::tokens::{AccessTokenKeys, AuthenticatedUser, DeviceTokens};
 
 impl From<&User> for UserView {
     fn from(user: &User) -> Self {
@@ -76,6 +76,7 @@ pub async fn register(
     judge: web::Data<PasswordJudge>,
     hasher: web::Data<PasswordHasher>,
     keys: web::Data<AccessTokenKeys>,
+    devices: web::Data<DeviceTokens>,
     settings: web::Data<SessionSettings>,
     db: web::Data<Database>,
     client: ClientInfo,
@@ -110,12 +111,14 @@ pub async fn register(
         })
         .await?;
     tracing::info!(user_id = %user.id, "account registered");
+    let device_token = devices.issue(&user.id);
     transport.token_response(
         &keys,
         &settings,
         StatusCode::CREATED,
         UserView::from(&user),
         refresh,
+        device_token,
     )
 }
 
@@ -123,7 +126,10 @@ pub async fn register(
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth",
     request_body = LoginRequest,
-    params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to receive the refresh token as an HttpOnly cookie")),
+    params(
+        ("X-Token-Transport" = Option<String>, Header, description = "`cookie` to receive the refresh token as an HttpOnly cookie"),
+        ("X-Device-Token" = Option<String>, Header, description = "The `device_token` of an earlier login from this client: failed logins from elsewhere do not slow it down"),
+    ),
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Unknown email or wrong password (indistinguishable)", body = ErrorBody),
@@ -131,23 +137,38 @@ pub async fn register(
         (status = 422, description = "Missing fields", body = ErrorBody),
     )
 )]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an actix handler takes one extractor per thing it needs, and shows them all"
+)]
 pub async fn login(
+    request: HttpRequest,
     hasher: web::Data<PasswordHasher>,
     keys: web::Data<AccessTokenKeys>,
+    devices: web::Data<DeviceTokens>,
     settings: web::Data<SessionSettings>,
     db: web::Data<Database>,
     client: ClientInfo,
     transport: TokenTransport,
-    Json(request): Json<LoginRequest>,
+    Json(body): Json<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let attempt = request.parse()?;
-    let key = BackoffKey::for_email(&attempt.email);
+    let attempt = body.parse()?;
     let user = match Email::parse(&attempt.email) {
         Ok(email) => {
             db.read(move |connection| store::find_by_email(connection, &email))
                 .await?
         }
         Err(_) => None,
+    };
+    // A device that logged in to this account before is judged by its own back-off, so
+    // failures from anywhere else cannot hold it back (tokens/device.rs).
+    let trusted_device = user.as_ref().and_then(|user| {
+        presented_device_token(&request, transport)
+            .and_then(|token| devices.verify(&token, &user.id))
+    });
+    let key = match &trusted_device {
+        Some(device) => BackoffKey::for_device(device),
+        None => BackoffKey::for_email(&attempt.email),
     };
     let check = login::check_password::<ApiError>(
         &db,
@@ -176,12 +197,14 @@ pub async fn login(
             Ok(lifecycle::start(connection, &user_id, &client, &policy)?)
         })
         .await?;
+    let device_token = devices.issue(&user.id);
     transport.token_response(
         &keys,
         &settings,
         StatusCode::OK,
         UserView::from(&user),
         refresh,
+        device_token,
     )
 }
 

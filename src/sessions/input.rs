@@ -16,6 +16,10 @@ use crate::tokens::RefreshToken;
 pub const REFRESH_COOKIE: &str = "todo_refresh_token";
 /// Request header that opts a browser into the cookie transport.
 pub const TRANSPORT_HEADER: &str = "X-Token-Transport";
+/// The device-token cookie of the browser transport (see `tokens/device.rs`).
+pub const DEVICE_COOKIE: &str = "todo_device";
+/// Request header in which API clients present their device token at login.
+pub const DEVICE_HEADER: &str = "X-Device-Token";
 /// Longer than any token we issue; longer input is refused without touching the database.
 const MAX_REFRESH_TOKEN_CHARS: usize = 256;
 /// User agents are kept for display only; this is plenty.
@@ -91,6 +95,23 @@ impl PresentedRefresh {
             Some(token) if token.chars().nth(MAX_REFRESH_TOKEN_CHARS).is_some() => Self::Oversized,
             Some(token) => Self::Token(RefreshToken::from_client(token)),
         })
+    }
+}
+
+/// The device token a login presents: `X-Device-Token`, or with the cookie transport the
+/// device cookie. Unchecked: the login judges it against the account.
+pub fn presented_device_token(request: &HttpRequest, transport: TokenTransport) -> Option<String> {
+    let from_header = request
+        .headers()
+        .get(DEVICE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    match (from_header, transport) {
+        (Some(token), _) => Some(token),
+        (None, TokenTransport::Cookie) => {
+            request.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned())
+        }
+        (None, TokenTransport::Body) => None,
     }
 }
 

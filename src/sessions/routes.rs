@@ -68,6 +68,7 @@ pub async fn refresh(
             StatusCode::OK,
             UserView::from(holder),
             refresh,
+            None,
         ),
         Rotation::Conflict => Err(ApiError::conflict(
             "refresh_conflict",

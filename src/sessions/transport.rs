@@ -8,15 +8,18 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use serde::Serialize;
 
-use super::input::{REFRESH_COOKIE, TokenTransport};
+use super::input::{DEVICE_COOKIE, REFRESH_COOKIE, TokenTransport};
 use super::lifecycle::IssuedRefresh;
 use crate::config::SessionSettings;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::UserId;
 use crate::tokens::AccessTokenKeys;
+use crate::tokens::device::DEVICE_TOKEN_TTL;
 
 /// The refresh cookie is sent to the auth routes only.
 const REFRESH_COOKIE_PATH: &str = "/api/auth";
+/// The device cookie is sent to the login route only.
+const DEVICE_COOKIE_PATH: &str = "/api/auth/login";
 
 /// A user as clients see it: never the password hash. The `user` of every token response, and
 /// what `GET /api/auth/me` answers.
@@ -44,6 +47,11 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     /// Seconds until the refresh token expires.
     pub refresh_token_expires_in: u64,
+    /// After a login or registration with the body transport: send it in `X-Device-Token` when
+    /// logging in from this client again, so failed logins from elsewhere never hold it back.
+    /// (The cookie transport sets it as an HttpOnly cookie instead.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
 }
 
 /// The answers of the session routes, shaped for the transport the request chose.
@@ -56,6 +64,7 @@ impl TokenTransport {
         status: StatusCode,
         user: UserView,
         refresh: IssuedRefresh,
+        device_token: Option<String>,
     ) -> ApiResult<HttpResponse> {
         let access_token = keys
             .issue(&user.id, &user.email, &refresh.session_id)
@@ -65,15 +74,18 @@ impl TokenTransport {
         // RFC 6749 §5.1: responses carrying tokens must not be cached.
         response.insert_header((CACHE_CONTROL, "no-store"));
         response.insert_header((PRAGMA, "no-cache"));
-        let refresh_token = match self {
-            Self::Body => Some(refresh.token.into_string()),
+        let (refresh_token, device_token) = match self {
+            Self::Body => (Some(refresh.token.into_string()), device_token),
             Self::Cookie => {
                 response.cookie(refresh_cookie(
                     settings,
                     refresh.token.into_string(),
                     refresh_expires_in,
                 ));
-                None
+                if let Some(device_token) = device_token {
+                    response.cookie(device_cookie(settings, device_token));
+                }
+                (None, None)
             }
         };
         Ok(response.json(TokenResponse {
@@ -83,6 +95,7 @@ impl TokenTransport {
             expires_in: keys.ttl().as_secs(),
             refresh_token,
             refresh_token_expires_in: refresh_expires_in,
+            device_token,
         }))
     }
 
@@ -119,6 +132,18 @@ fn refresh_cookie(
         .max_age(CookieDuration::seconds(
             max_age_seconds.min(i64::MAX as u64) as i64,
         ))
+        .finish()
+}
+
+/// The device token, sent back by the browser to the login route only, for as long as the
+/// device stays trusted.
+fn device_cookie(settings: &SessionSettings, value: String) -> Cookie<'static> {
+    Cookie::build(DEVICE_COOKIE, value)
+        .path(DEVICE_COOKIE_PATH)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(settings.cookie_secure)
+        .max_age(CookieDuration::seconds(DEVICE_TOKEN_TTL.as_secs() as i64))
         .finish()
 }
 

@@ -3,15 +3,19 @@
 //!
 //! - [`access`]: minting and verifying HS256 access tokens (RFC 8725 rules).
 //! - [`refresh`]: generating refresh tokens and the digest they are stored as.
+//! - [`device`]: device tokens, which exempt a client that logged in before from the account's
+//!   login back-off.
 //! - [`guard`]: the `HttpAuthentication` middleware and the [`AuthenticatedUser`] extractor.
 //!
 //! This folder has no routes and no store: tokens are minted by `sessions/` and checked here
 //! without a database read. It depends on nothing but the configuration and the id types.
 
 pub mod access;
+pub mod device;
 pub mod guard;
 pub mod refresh;
 
 pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
+pub use device::{DeviceId, DeviceTokens};
 pub use guard::bearer_guard;
 pub use refresh::{RefreshToken, sha256_hex};

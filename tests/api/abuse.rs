@@ -284,3 +284,145 @@ async fn a_login_beyond_the_session_limit_revokes_the_least_recently_used_sessio
     assert_refresh_accepted(&app, &first.refresh_token).await;
     assert_refresh_accepted(&app, &third.refresh_token).await;
 }
+
+/// A login for `email` that presents `device_token` in `X-Device-Token`.
+async fn login_from_device(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    device_token: &str,
+) -> reqwest::Response {
+    app.request(Method::POST, "/api/auth/login")
+        .header("X-Device-Token", device_token)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[actix_web::test]
+async fn an_attacker_cannot_lock_the_owner_out_of_a_device_that_logged_in_before() {
+    let app = spawn_app().await;
+    let registered: serde_json::Value = app
+        .register_raw("owner@example.org", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let device_token = registered["device_token"]
+        .as_str()
+        .expect("a device token")
+        .to_owned();
+    // The attacker guesses until the account's back-off refuses it.
+    for _ in 0..6 {
+        app.login("owner@example.org", "a wrong guess").await;
+    }
+    assert_eq!(
+        app.login("owner@example.org", "another guess")
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client that never logged in is held back too: a distributed guesser stays slowed...
+    assert_eq!(
+        app.login("owner@example.org", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // ...but the owner's own device logs in, and gets a fresh device token.
+    let owner = login_from_device(&app, "owner@example.org", PASSWORD, &device_token).await;
+    assert_eq!(owner.status(), StatusCode::OK);
+    let body: serde_json::Value = owner.json().await.unwrap();
+    assert!(body["device_token"].is_string(), "{body}");
+
+    // Another account's device token, or a forged one, exempts nothing.
+    let stranger: serde_json::Value = app
+        .register_raw("stranger@example.org", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    for token in [
+        stranger["device_token"].as_str().unwrap(),
+        "forged.device.token",
+    ] {
+        let response = login_from_device(&app, "owner@example.org", PASSWORD, token).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{token}");
+    }
+}
+
+#[actix_web::test]
+async fn a_trusted_device_has_a_back_off_of_its_own() {
+    let app = spawn_app().await;
+    let registered: serde_json::Value = app
+        .register_raw("owner@example.org", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let device_token = registered["device_token"].as_str().unwrap().to_owned();
+    // A thief with the device token gets that device's five free guesses, no more.
+    for _ in 0..5 {
+        let guess =
+            login_from_device(&app, "owner@example.org", "a wrong guess", &device_token).await;
+        assert_eq!(guess.status(), StatusCode::UNAUTHORIZED);
+    }
+    let held = login_from_device(&app, "owner@example.org", PASSWORD, &device_token).await;
+    assert_eq!(held.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The account's own back-off was not touched: the owner elsewhere still logs in.
+    assert_eq!(
+        app.login("owner@example.org", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn browsers_keep_the_device_token_in_a_cookie_for_the_login_route_only() {
+    let app = spawn_app().await;
+    app.register_raw("owner@example.org", PASSWORD).await;
+    let login = app
+        .request(Method::POST, "/api/auth/login")
+        .header("X-Token-Transport", "cookie")
+        .json(&json!({"email": "owner@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let device_cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.starts_with("todo_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(device_cookie.contains("HttpOnly"), "{device_cookie}");
+    assert!(device_cookie.contains("SameSite=Strict"), "{device_cookie}");
+    assert!(
+        device_cookie.contains("Path=/api/auth/login"),
+        "{device_cookie}"
+    );
+    let body: serde_json::Value = login.json().await.unwrap();
+    assert!(
+        body.get("device_token").is_none(),
+        "script never sees it: {body}"
+    );
+    let token = device_cookie
+        .trim_start_matches("todo_device=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    for _ in 0..7 {
+        app.login("owner@example.org", "a wrong guess").await;
+    }
+    let from_browser = app
+        .request(Method::POST, "/api/auth/login")
+        .header("X-Token-Transport", "cookie")
+        .header("Cookie", format!("todo_device={token}"))
+        .json(&json!({"email": "owner@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_browser.status(), StatusCode::OK);
+}
