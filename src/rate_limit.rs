@@ -84,8 +84,17 @@ where
         let mut interval = actix_web::rt::time::interval(PRUNE_INTERVAL);
         loop {
             interval.tick().await;
+            let before = limiter.len();
             limiter.retain_recent();
             limiter.shrink_to_fit();
+            let after = limiter.len();
+            if before > after {
+                tracing::info!(
+                    before,
+                    after,
+                    "pruned rate-limit buckets that were full again"
+                );
+            }
         }
     });
 }
