@@ -38,10 +38,6 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 /// zxcvbn's score runs 0 (among the most common passwords) to 4. Below 2 a password falls to
@@ -179,10 +175,6 @@ impl DisplayName {
 
     pub fn as_str(&self) -> Option<&str> {
         self.0.as_deref()
-    }
-
-    pub fn into_inner(self) -> Option<String> {
-        self.0
     }
 }
 
