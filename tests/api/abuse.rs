@@ -175,19 +175,9 @@ async fn an_account_holds_at_most_its_task_limit_even_when_creating_concurrently
             Some(json!({"title": format!("task {i}")})),
         )
     });
-    let statuses: Vec<StatusCode> = futures_util::future::join_all(creates)
-        .await
-        .into_iter()
-        .map(|response| response.status())
-        .collect();
-    let created = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CONFLICT)
-        .count();
+    let statuses = simultaneous_statuses(creates).await;
+    let created = count_of(&statuses, StatusCode::CREATED);
+    let refused = count_of(&statuses, StatusCode::CONFLICT);
     assert_eq!((created, refused), (3, 7), "{statuses:?}");
     assert_eq!(
         app.list_tasks(&user, "").await["items"]
@@ -285,6 +275,20 @@ async fn a_login_beyond_the_session_limit_revokes_the_least_recently_used_sessio
     assert_refresh_accepted(&app, &third.refresh_token).await;
 }
 
+/// Registers `email` and returns the device token the registration hands out.
+async fn register_with_device(app: &TestApp, email: &str) -> String {
+    let registered: serde_json::Value = app
+        .register_raw(email, PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    registered["device_token"]
+        .as_str()
+        .expect("a device token")
+        .to_owned()
+}
+
 /// A login for `email` that presents `device_token` in `X-Device-Token`.
 async fn login_from_device(
     app: &TestApp,
@@ -303,16 +307,7 @@ async fn login_from_device(
 #[actix_web::test]
 async fn an_attacker_cannot_lock_the_owner_out_of_a_device_that_logged_in_before() {
     let app = spawn_app().await;
-    let registered: serde_json::Value = app
-        .register_raw("owner@example.org", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let device_token = registered["device_token"]
-        .as_str()
-        .expect("a device token")
-        .to_owned();
+    let device_token = register_with_device(&app, "owner@example.org").await;
     // The attacker guesses until the account's back-off refuses it.
     for _ in 0..6 {
         app.login("owner@example.org", "a wrong guess").await;
@@ -335,16 +330,8 @@ async fn an_attacker_cannot_lock_the_owner_out_of_a_device_that_logged_in_before
     assert!(body["device_token"].is_string(), "{body}");
 
     // Another account's device token, or a forged one, exempts nothing.
-    let stranger: serde_json::Value = app
-        .register_raw("stranger@example.org", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    for token in [
-        stranger["device_token"].as_str().unwrap(),
-        "forged.device.token",
-    ] {
+    let stranger = register_with_device(&app, "stranger@example.org").await;
+    for token in [stranger.as_str(), "forged.device.token"] {
         let response = login_from_device(&app, "owner@example.org", PASSWORD, token).await;
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{token}");
     }
@@ -353,13 +340,7 @@ async fn an_attacker_cannot_lock_the_owner_out_of_a_device_that_logged_in_before
 #[actix_web::test]
 async fn a_trusted_device_has_a_back_off_of_its_own() {
     let app = spawn_app().await;
-    let registered: serde_json::Value = app
-        .register_raw("owner@example.org", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let device_token = registered["device_token"].as_str().unwrap().to_owned();
+    let device_token = register_with_device(&app, "owner@example.org").await;
     // A thief with the device token gets that device's five free guesses, no more.
     for _ in 0..5 {
         let guess =

@@ -355,19 +355,9 @@ async fn fail_five_logins(app: &TestApp, email: &str) {
 /// many refused unchecked (429). Nothing else is an acceptable answer.
 async fn simultaneous_wrong_logins(app: &TestApp, email: &str, count: usize) -> (usize, usize) {
     let attempts = (0..count).map(|_| app.login(email, "not the password at all"));
-    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
-        .await
-        .into_iter()
-        .map(|response| response.status())
-        .collect();
-    let checked = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::UNAUTHORIZED)
-        .count();
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
-        .count();
+    let statuses = simultaneous_statuses(attempts).await;
+    let checked = count_of(&statuses, StatusCode::UNAUTHORIZED);
+    let refused = count_of(&statuses, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(checked + refused, count, "{statuses:?}");
     (checked, refused)
 }

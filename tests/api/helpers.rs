@@ -515,6 +515,23 @@ pub async fn assert_validation_failed(response: Response) -> Value {
     .await
 }
 
+/// Sends every request at once; their statuses, in order.
+pub async fn simultaneous_statuses<F>(requests: impl IntoIterator<Item = F>) -> Vec<StatusCode>
+where
+    F: std::future::Future<Output = Response>,
+{
+    futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|response| response.status())
+        .collect()
+}
+
+/// How many of `statuses` are `status`.
+pub fn count_of(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
 /// The fields a 422 names.
 pub fn error_fields(body: &Value) -> Vec<String> {
     body["error"]["details"]
