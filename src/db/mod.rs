@@ -210,7 +210,10 @@ impl SqliteAccess {
 /// already does this.
 pub fn refresh_statistics(connection: &mut AnyConnection) -> DbResult<()> {
     if let AnyConnection::Sqlite(_) = connection {
-        // 0x10002: every table, not only those this connection has queried.
+        // 0x10002: every table, not only those this connection has queried. The analysis
+        // limit samples instead of reading whole tables, so the first run (at start-up, on a
+        // database never analysed) holds the write lock for milliseconds, not seconds.
+        connection.batch_execute("PRAGMA analysis_limit = 1000")?;
         connection.batch_execute("PRAGMA optimize = 0x10002")?;
     }
     Ok(())
