@@ -63,7 +63,10 @@ pub enum InsertTaskError {
 
 /// Adds a task unless its owner already has `max_tasks` (0: no limit). Call inside a
 /// transaction: the owner's row is locked first (a no-op update), so concurrent inserts for
-/// one owner are counted one after another and the limit holds exactly.
+/// one owner are counted one after another and the limit holds exactly. The no-op writes a
+/// column that is not a key: rewriting `users.id` made SQLite check every row referring to
+/// the user (all their tasks and sessions) on each insert, and took PostgreSQL's strongest
+/// row lock.
 pub fn insert(
     connection: &mut AnyConnection,
     user_id: &UserId,
@@ -71,7 +74,7 @@ pub fn insert(
     max_tasks: u32,
 ) -> Result<Task, InsertTaskError> {
     let owner_exists = diesel::update(users::table.find(user_id.as_str()))
-        .set(users::id.eq(users::id))
+        .set(users::updated_at.eq(users::updated_at))
         .execute(connection)?;
     if owner_exists == 0 {
         return Err(OwnerGone.into());
