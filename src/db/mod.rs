@@ -22,6 +22,7 @@
 pub mod migrations;
 pub mod pool;
 pub mod schema;
+mod sqlite_library;
 mod time;
 mod url;
 

@@ -48,6 +48,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 .map(AnyConnection::Postgresql)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
+                super::sqlite_library::configure();
                 let path = path.to_string_lossy();
                 let mut connection = diesel::SqliteConnection::establish(&path)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
