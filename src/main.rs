@@ -64,7 +64,7 @@ fn main() -> std::process::ExitCode {
 
 fn serve(config: &Config) -> Result<(), todo_server::StartupError> {
     actix_web::rt::System::new().block_on(async {
-        let app = Application::build(config)?;
+        let app = Application::build(config).await?;
         app.run_until_stopped().await?;
         Ok(())
     })

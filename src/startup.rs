@@ -7,6 +7,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -24,7 +25,8 @@ use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
-use crate::tokens::{AccessTokenKeys, DeviceTokens};
+use crate::sessions::revocations::RevocationFeed;
+use crate::tokens::{AccessTokenKeys, DeviceTokens, RevokedSessions, SuccessorKey};
 use crate::{health, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
@@ -56,7 +58,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies pending migrations, binds `config.server.bind_addr`
     /// and prepares the server.
-    pub fn build(config: &Config) -> Result<Self, StartupError> {
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let pool = db::build_pool(&config.database.url, config.database.pool_size)?;
         let applied = db::run_migrations(&pool)?;
         if !applied.is_empty() {
@@ -69,6 +71,7 @@ impl Application {
             hasher: PasswordHasher::new(config.passwords)?,
             access_keys: AccessTokenKeys::new(&secret, &config.tokens),
             device_tokens: DeviceTokens::new(&secret, &config.tokens),
+            successor_key: SuccessorKey::derive(&secret),
         };
         let bind_addr = &config.server.bind_addr;
         let listener = TcpListener::bind(bind_addr).map_err(|source| StartupError::Bind {
@@ -76,7 +79,15 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, state, config)?;
+        // Known before the first request, so the guard does not start out answering 503.
+        let revoked = Arc::new(RevokedSessions::default());
+        let revocations =
+            RevocationFeed::new(database.clone(), revoked.clone(), config.tokens.access_ttl);
+        if let Err(error) = revocations.catch_up().await {
+            tracing::warn!(%error, "could not read revoked sessions at start-up; retrying");
+        }
+        revocations.clone().spawn_polling();
+        let server = serve(listener, state, revoked, revocations, config)?;
         spawn_purge_task(database);
         tracing::info!(
             port,
@@ -103,6 +114,7 @@ struct SharedState {
     hasher: PasswordHasher,
     access_keys: AccessTokenKeys,
     device_tokens: DeviceTokens,
+    successor_key: SuccessorKey,
 }
 
 fn listener_display(bind_addr: &str, port: u16) -> String {
@@ -196,13 +208,18 @@ fn blocking_threads_per_worker(config: &Config) -> usize {
 fn serve(
     listener: TcpListener,
     state: SharedState,
+    revoked: Arc<RevokedSessions>,
+    revocations: RevocationFeed,
     config: &Config,
 ) -> Result<Server, std::io::Error> {
+    let revoked = web::Data::from(revoked);
+    let revocations = web::Data::new(revocations);
     let database = web::Data::new(state.database);
     let hasher = web::Data::new(state.hasher);
     let password_judge = web::Data::new(PasswordJudge::default());
     let access_keys = web::Data::new(state.access_keys);
     let device_tokens = web::Data::new(state.device_tokens);
+    let successor_key = web::Data::new(state.successor_key);
     let session_settings = web::Data::new(config.sessions);
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
@@ -233,6 +250,9 @@ fn serve(
             .app_data(password_judge.clone())
             .app_data(access_keys.clone())
             .app_data(device_tokens.clone())
+            .app_data(successor_key.clone())
+            .app_data(revoked.clone())
+            .app_data(revocations.clone())
             .app_data(session_settings.clone())
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())

@@ -16,6 +16,7 @@ use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::sessions::input::{TokenTransport, presented_device_token};
+use crate::sessions::revocations::RevocationFeed;
 use crate::sessions::store::ClientInfo;
 use crate::sessions::transport::{TokenResponse, UserView};
 use crate::sessions::{lifecycle, store as session_store};
@@ -246,6 +247,7 @@ pub async fn change_password(
     judge: web::Data<PasswordJudge>,
     hasher: web::Data<PasswordHasher>,
     db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
     client: ClientInfo,
     Json(request): Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -297,6 +299,7 @@ pub async fn change_password(
             )?)
         })
         .await?;
+    revocations.after_local_revocation().await;
     tracing::warn!(
         user_id = %user.id,
         ip = client.ip_address.as_deref().unwrap_or("-"),

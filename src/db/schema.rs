@@ -56,6 +56,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth_rate_limits (bucket) {
+        bucket -> Text,
+        full_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(tasks -> users (user_id));
@@ -64,5 +71,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     tasks,
-    login_throttles
+    login_throttles,
+    auth_rate_limits
 );

@@ -6,6 +6,8 @@
 //! - [`input`] and [`transport`]: the presented refresh token (body or cookie), the client's
 //!   details, and the token response in either transport.
 //! - [`lifecycle`]: the rules — start, rotate with reuse detection, end.
+//! - [`revocations`]: keeps the in-memory set of revoked sessions, which the bearer guard
+//!   consults, within a fraction of a second of the database.
 //! - [`store`]: the SQL for `sessions` and `refresh_tokens`.
 //!
 //! `accounts/` builds on this folder (a login or registration starts a session, a password
@@ -13,6 +15,7 @@
 
 pub mod input;
 pub mod lifecycle;
+pub mod revocations;
 pub mod routes;
 pub mod store;
 pub mod transport;

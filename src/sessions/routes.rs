@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::input::{PresentedRefresh, RefreshRequest, TokenTransport};
 use super::lifecycle::{self, Rotation};
+use super::revocations::RevocationFeed;
 use super::store;
 use super::store::ClientInfo;
 use super::transport::UserView;
@@ -16,7 +17,7 @@ use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::OptionalJson;
 use crate::ids::SessionId;
 use crate::timestamp::rfc3339;
-use crate::tokens::{AccessTokenKeys, AuthenticatedUser};
+use crate::tokens::{AccessTokenKeys, AuthenticatedUser, SuccessorKey};
 
 const NOTHING_PRESENTED: &str = "no refresh token was presented; log in again";
 const NOT_USABLE: &str = "the refresh token is invalid, expired or revoked; log in again";
@@ -26,24 +27,29 @@ fn invalid_refresh_token(message: &str) -> ApiError {
     ApiError::unauthorized("invalid_refresh_token", message)
 }
 
-/// Exchange a refresh token for a new pair. The presented token never works again.
+/// Exchange a refresh token for a new pair. The presented token is rotated: presented again
+/// within `REFRESH_REUSE_GRACE_SECONDS` it gets the same successor (a safe retry); after that,
+/// or once the successor has been used, it revokes the session.
 #[utoipa::path(
     post, path = "/api/auth/refresh", tag = "auth",
     request_body(content = Option<RefreshRequest>, description = "Optional with the cookie transport"),
     params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to read and set the refresh token as an HttpOnly cookie")),
     responses(
-        (status = 200, description = "A new token pair", body = super::transport::TokenResponse),
-        (status = 401, description = "Unknown, expired or revoked token; a reused token also revokes its session", body = ErrorBody),
-        (status = 409, description = "`refresh_conflict`: reused within the grace window; retry with the newest token", body = ErrorBody),
+        (status = 200, description = "A new token pair. A token presented again within the grace window (a retry after a lost response, or concurrent refreshes) gets the same refresh token as the first time, with a fresh access token", body = super::transport::TokenResponse),
+        (status = 401, description = "Unknown, expired or revoked token; a token reused after the grace window, or after its successor was used, also revokes its session", body = ErrorBody),
         (status = 422, description = "No `refresh_token` in the body (body transport)", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
     )
 )]
+// Each argument is an extractor: the signature names exactly what the handler uses.
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     request: HttpRequest,
     keys: web::Data<AccessTokenKeys>,
+    successor_key: web::Data<SuccessorKey>,
     settings: web::Data<SessionSettings>,
     db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
     client: ClientInfo,
     transport: TokenTransport,
     OptionalJson(body): OptionalJson<RefreshRequest>,
@@ -58,23 +64,36 @@ pub async fn refresh(
         }
     };
     let policy = **settings;
+    let successor_key = successor_key.into_inner();
     let rotation = db
-        .transaction(move |connection| lifecycle::rotate(connection, &presented, &policy))
+        .transaction(move |connection| {
+            lifecycle::rotate(connection, &presented, &successor_key, &policy)
+        })
         .await?;
     match rotation {
-        Rotation::Rotated { holder, refresh } => transport.token_response(
-            &keys,
-            &settings,
-            StatusCode::OK,
-            UserView::from(holder),
+        Rotation::Rotated {
+            holder,
             refresh,
-            None,
-        ),
-        Rotation::Conflict => Err(ApiError::conflict(
-            "refresh_conflict",
-            "this refresh token was just used; retry with the newest one",
-        )),
+            retried,
+        } => {
+            if retried {
+                tracing::info!(
+                    user_id = %holder.id,
+                    session_id = %refresh.session_id,
+                    "refresh retried within the grace window; the same successor was handed out"
+                );
+            }
+            transport.token_response(
+                &keys,
+                &settings,
+                StatusCode::OK,
+                UserView::from(holder),
+                refresh,
+                None,
+            )
+        }
         Rotation::ReuseDetected(owner) => {
+            revocations.after_local_revocation().await;
             tracing::warn!(
                 user_id = %owner.user_id,
                 session_id = %owner.session_id,
@@ -112,6 +131,7 @@ pub async fn logout(
     request: HttpRequest,
     settings: web::Data<SessionSettings>,
     db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
     transport: TokenTransport,
     OptionalJson(body): OptionalJson<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -121,6 +141,7 @@ pub async fn logout(
             .transaction(move |connection| lifecycle::end_by_token(connection, &presented))
             .await?
     {
+        revocations.after_local_revocation().await;
         tracing::warn!(user_id = %owner.user_id, session_id = %owner.session_id, "session revoked by logout");
     }
     Ok(transport.ended(&settings))
@@ -139,12 +160,14 @@ pub async fn logout_all(
     caller: AuthenticatedUser,
     settings: web::Data<SessionSettings>,
     db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
     transport: TokenTransport,
 ) -> ApiResult<HttpResponse> {
     let user_id = caller.user_id.clone();
     let revoked = db
         .write(move |connection| store::revoke_all_of(connection, &user_id, None))
         .await?;
+    revocations.after_local_revocation().await;
     tracing::warn!(user_id = %caller.user_id, revoked, "all sessions revoked");
     Ok(transport.ended(&settings))
 }
@@ -215,6 +238,7 @@ pub async fn revoke_session(
     caller: AuthenticatedUser,
     session_id: web::Path<SessionId>,
     db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
 ) -> ApiResult<HttpResponse> {
     let session_id = session_id.into_inner();
     let (user_id, revoked_id) = (caller.user_id.clone(), session_id.clone());
@@ -224,6 +248,7 @@ pub async fn revoke_session(
     if !revoked {
         return Err(ApiError::NotFound);
     }
+    revocations.after_local_revocation().await;
     tracing::warn!(user_id = %caller.user_id, %session_id, "session revoked by its owner");
     Ok(HttpResponse::NoContent().finish())
 }

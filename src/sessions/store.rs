@@ -44,6 +44,14 @@ pub struct PresentedToken {
     pub session_expires_at: NaiveDateTime,
 }
 
+/// What a retried refresh needs to know of the successor it would hand out again.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct SuccessorState {
+    pub rotated_at: Option<NaiveDateTime>,
+    pub expires_at: NaiveDateTime,
+}
+
 /// A live session as its owner sees it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -157,6 +165,17 @@ pub fn find_presented(
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(PresentedToken::as_select())
+        .first(connection)
+        .optional()?)
+}
+
+pub fn find_successor(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+) -> DbResult<Option<SuccessorState>> {
+    Ok(refresh_tokens::table
+        .find(token_hash)
+        .select(SuccessorState::as_select())
         .first(connection)
         .optional()?)
 }
@@ -275,6 +294,22 @@ pub fn revoke_beyond(
             .set(sessions::revoked_at.eq(now))
             .execute(connection)?,
     )
+}
+
+/// Sessions revoked at or after `since`, with when: what the in-memory revocation set is
+/// brought up to date from, several times a second (an index range on `revoked_at`).
+pub fn revoked_since(
+    connection: &mut AnyConnection,
+    since: NaiveDateTime,
+) -> DbResult<Vec<(SessionId, NaiveDateTime)>> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = sessions::table
+        .filter(sessions::revoked_at.ge(since))
+        .select((sessions::id, sessions::revoked_at))
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, revoked_at)| Some((SessionId::from(id), revoked_at?)))
+        .collect())
 }
 
 /// The user's sessions that are neither revoked nor past their absolute lifetime, most

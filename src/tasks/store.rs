@@ -62,24 +62,25 @@ pub enum InsertTaskError {
 }
 
 /// Adds a task unless its owner already has `max_tasks` (0: no limit). Call inside a
-/// transaction: the owner's row is locked first (a no-op update), so concurrent inserts for
-/// one owner are counted one after another and the limit holds exactly. The no-op writes a
-/// column that is not a key: rewriting `users.id` made SQLite check every row referring to
-/// the user (all their tasks and sessions) on each insert, and took PostgreSQL's strongest
-/// row lock.
+/// transaction. With a limit, the owner's row is locked first (a no-op update), so concurrent
+/// inserts for one owner are counted one after another and the limit holds exactly; that
+/// queues one owner's creates behind each other, which is why it is skipped without a limit.
+/// The no-op writes a column that is not a key: rewriting `users.id` made SQLite check every
+/// row referring to the user (all their tasks and sessions) on each insert, and took
+/// PostgreSQL's strongest row lock.
 pub fn insert(
     connection: &mut AnyConnection,
     user_id: &UserId,
     fields: TaskFields,
     max_tasks: u32,
 ) -> Result<Task, InsertTaskError> {
-    let owner_exists = diesel::update(users::table.find(user_id.as_str()))
-        .set(users::updated_at.eq(users::updated_at))
-        .execute(connection)?;
-    if owner_exists == 0 {
-        return Err(OwnerGone.into());
-    }
     if max_tasks > 0 {
+        let owner_exists = diesel::update(users::table.find(user_id.as_str()))
+            .set(users::updated_at.eq(users::updated_at))
+            .execute(connection)?;
+        if owner_exists == 0 {
+            return Err(OwnerGone.into());
+        }
         let owned: i64 = tasks::table
             .filter(tasks::user_id.eq(user_id.as_str()))
             .count()

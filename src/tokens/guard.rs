@@ -1,8 +1,9 @@
 //! The bearer guard and the extractor that hands handlers the authenticated user.
 //!
 //! [`bearer_guard`] wraps every protected scope in actix-web-httpauth's `HttpAuthentication`
-//! middleware. It verifies the access token once, with no database query, and leaves an
-//! [`AuthenticatedUser`] in the request's extensions. Handlers ask for an `AuthenticatedUser`
+//! middleware. It verifies the access token once, with no database query, refuses it if its
+//! session is among the [`RevokedSessions`] (kept in memory, at most a fraction of a second
+//! behind the database), and leaves an [`AuthenticatedUser`] in the request's extensions. Handlers ask for an `AuthenticatedUser`
 //! argument and never read the `Authorization` header themselves.
 //!
 //! Failures follow RFC 6750 §3: no credentials gets `WWW-Authenticate: Bearer`; a token that was
@@ -17,6 +18,7 @@ use actix_web_httpauth::middleware::HttpAuthentication;
 
 use super::AccessTokenKeys;
 use super::access::AuthenticatedUser;
+use super::revoked::{RevokedSessions, SessionStatus};
 use crate::errors::ApiError;
 
 type ValidatorResult = Result<ServiceRequest, (actix_web::Error, ServiceRequest)>;
@@ -32,18 +34,25 @@ fn validate(request: ServiceRequest, credentials: Option<BearerAuth>) -> Ready<V
     let Some(credentials) = credentials else {
         return ready(Err((ApiError::missing_bearer().into(), request)));
     };
-    let Some(keys) = request.app_data::<web::Data<AccessTokenKeys>>() else {
+    let (Some(keys), Some(revoked)) = (
+        request.app_data::<web::Data<AccessTokenKeys>>(),
+        request.app_data::<web::Data<RevokedSessions>>(),
+    ) else {
         return ready(Err((
             ApiError::internal("the access token keys are not configured").into(),
             request,
         )));
     };
-    match keys.verify(credentials.token()) {
-        Some(caller) => {
+    let Some(caller) = keys.verify(credentials.token()) else {
+        return ready(Err((ApiError::invalid_token().into(), request)));
+    };
+    match revoked.status(&caller.session_id) {
+        SessionStatus::Live => {
             request.extensions_mut().insert(caller);
             ready(Ok(request))
         }
-        None => ready(Err((ApiError::invalid_token().into(), request))),
+        SessionStatus::Revoked => ready(Err((ApiError::invalid_token().into(), request))),
+        SessionStatus::Unknown => ready(Err((ApiError::Unavailable.into(), request))),
     }
 }
 

@@ -2,20 +2,24 @@
 //! sessions rotate, and the bearer guard in front of every protected route.
 //!
 //! - [`access`]: minting and verifying HS256 access tokens (RFC 8725 rules).
-//! - [`refresh`]: generating refresh tokens and the digest they are stored as.
+//! - [`refresh`]: generating refresh tokens, deriving their successors, and the digest they
+//!   are stored as.
 //! - [`device`]: device tokens, which exempt a client that logged in before from the account's
 //!   login back-off.
+//! - [`revoked`]: the sessions revoked within an access token's lifetime, kept in memory.
 //! - [`guard`]: the `HttpAuthentication` middleware and the [`AuthenticatedUser`] extractor.
 //!
 //! This folder has no routes and no store: tokens are minted by `sessions/` and checked here
-//! without a database read. It depends on nothing but the configuration and the id types.
+//! without a database read (`sessions/revocations.rs` keeps [`RevokedSessions`] up to date). It depends on nothing but the configuration and the id types.
 
 pub mod access;
 pub mod device;
 pub mod guard;
 pub mod refresh;
+pub mod revoked;
 
 pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
 pub use device::{DeviceId, DeviceTokens};
 pub use guard::bearer_guard;
-pub use refresh::{RefreshToken, sha256_hex};
+pub use refresh::{RefreshToken, SuccessorKey, sha256_hex};
+pub use revoked::{RevokedSessions, SessionStatus};

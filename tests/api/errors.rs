@@ -164,7 +164,7 @@ async fn every_api_response_is_marked_uncacheable() {
 async fn a_postgres_outage_gives_503_and_the_service_recovers() {
     use diesel::{Connection, PgConnection, RunQueryDsl};
     let app = spawn_app().await;
-    let TestDatabase::Postgres { admin_url, name } = &app.database else {
+    let TestDatabase::Postgres { admin_url, name } = app.database.as_ref() else {
         eprintln!("SQLite backend: no outage to simulate");
         return;
     };

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -52,7 +53,8 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub client: reqwest::Client,
-    pub database: TestDatabase,
+    /// Shared by every instance started on it; dropped with the last.
+    pub database: Arc<TestDatabase>,
 }
 
 pub enum TestDatabase {
@@ -151,13 +153,23 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let (database, url) = TestDatabase::create();
-    let config = test_config(&url, overrides);
-    let app = Application::build(&config).expect("the application starts");
+    start(url, Arc::new(database), overrides).await
+}
+
+async fn start(
+    database_url: String,
+    database: Arc<TestDatabase>,
+    overrides: &[(&str, &str)],
+) -> TestApp {
+    let config = test_config(&database_url, overrides);
+    let app = Application::build(&config)
+        .await
+        .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address,
-        database_url: url,
+        database_url,
         client: client(),
         database,
     }
@@ -200,6 +212,12 @@ impl TestUser {
 }
 
 impl TestApp {
+    /// Another instance of the server on this app's database, as a second deployment
+    /// of it would run (its own memory, its own port).
+    pub async fn another_instance(&self) -> TestApp {
+        start(self.database_url.clone(), self.database.clone(), &[]).await
+    }
+
     /// A direct connection to the app's database, for asserting what was (not) written.
     pub fn connection(&self) -> AnyConnection {
         use r2d2::ManageConnection;

@@ -12,5 +12,6 @@ mod isolation;
 mod openapi;
 mod plans;
 mod properties;
+mod revocation;
 mod sessions;
 mod tasks;

@@ -37,7 +37,9 @@ INSERT INTO tasks (id, user_id, title, description, completed, created_at, updat
   FROM users u, generate_series(1, 60) g;
 INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at)
   SELECT gen_random_uuid()::text, u.id, now(), now(), now() + interval '30 days',
-         CASE WHEN g = 3 THEN now() END
+         -- Revoked a day ago, as almost every revoked session is when the revocation
+         -- poll asks for the last few seconds.
+         CASE WHEN g = 3 THEN now() - interval '1 day' END
   FROM users u, generate_series(1, 3) g;
 INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at, rotated_at)
   SELECT md5(s.id || g) || md5(g || s.id), s.id, now(), now() + interval '7 days',
@@ -62,7 +64,7 @@ INSERT INTO tasks (id, user_id, title, description, completed, created_at, updat
   FROM users u, n WHERE n.g <= 60;
 INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, revoked_at)
   SELECT lower(hex(randomblob(16))), u.id, datetime('now'), datetime('now'),
-         datetime('now', '+30 days'), CASE WHEN n.g = 3 THEN datetime('now') END
+         datetime('now', '+30 days'), CASE WHEN n.g = 3 THEN datetime('now', '-1 day') END
   FROM users u, n WHERE n.g <= 3;
 INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at, rotated_at)
   SELECT lower(hex(randomblob(32))), s.id, datetime('now'), datetime('now', '+7 days'),
@@ -421,6 +423,10 @@ async fn every_hot_query_uses_an_index_at_scale() {
     record("revoke the other sessions", &recorder);
     sessions::revoke_all_of(c, &user_id, None).unwrap();
     record("revoke every session", &recorder);
+    sessions::find_successor(c, &token_hash).unwrap();
+    record("refresh retry: the successor", &recorder);
+    sessions::revoked_since(c, now - Duration::seconds(10)).unwrap();
+    record("sessions revoked recently", &recorder);
 
     let mut scans = Vec::new();
     for (name, statements) in &hot {

@@ -40,16 +40,61 @@ async fn reuse_after_the_grace_window_revokes_the_whole_session() {
 }
 
 #[actix_web::test]
-async fn reuse_within_the_grace_window_is_a_conflict_that_revokes_nothing() {
+async fn a_client_whose_refresh_response_was_lost_gets_the_same_successor_again() {
     let app = spawn_app().await; // default grace: 10 s
     let first = app.new_user().await;
-    let second = app.refreshed(&first).await;
+    // The server rotated, but the response never reached the client.
+    let lost = app.refreshed(&first).await;
 
+    // So the client retries with the only token it has.
     let retried = app.refresh(&first.refresh_token).await;
-    assert_error(retried, StatusCode::CONFLICT, "refresh_conflict").await;
-    // The newest token still works, and so does its successor.
-    let third = app.refreshed(&second).await;
-    assert_refresh_accepted(&app, &third.refresh_token).await;
+    assert_eq!(retried.status(), StatusCode::OK);
+    let retried: Value = retried.json().await.unwrap();
+    assert_eq!(retried["refresh_token"], lost.refresh_token.as_str());
+    let access_token = retried["access_token"].as_str().unwrap();
+    assert_eq!(app.me(access_token).await.status(), StatusCode::OK);
+    assert!(retried["refresh_token_expires_in"].as_u64().unwrap() <= 7 * 24 * 3600);
+
+    // And carries on from there: the session is intact.
+    let next = app.refresh(&lost.refresh_token).await;
+    assert_eq!(next.status(), StatusCode::OK);
+    let next: Value = next.json().await.unwrap();
+    assert_refresh_accepted(&app, next["refresh_token"].as_str().unwrap()).await;
+}
+
+#[actix_web::test]
+async fn presenting_a_token_whose_successor_was_used_is_theft_even_within_the_window() {
+    let app = spawn_app().await;
+    let stolen = app.new_user().await;
+    // The thief refreshes first and moves on with the successor.
+    let thief = app.refreshed(&stolen).await;
+    let thief_next = app.refreshed(&thief).await;
+
+    // The victim presents the token it still holds, seconds later: the chain has moved on
+    // from its successor, so two parties hold this session.
+    assert_refresh_refused(&app, &stolen.refresh_token).await;
+    // The thief's branch dies with the session.
+    assert_refresh_refused(&app, &thief_next.refresh_token).await;
+    assert_eq!(
+        app.me(&thief_next.access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[actix_web::test]
+async fn a_retry_in_a_revoked_session_gets_nothing() {
+    let app = spawn_app().await;
+    let first = app.new_user().await;
+    let second = app.refreshed(&first).await;
+    let logout = app
+        .post_json(
+            "/api/auth/logout",
+            &json!({"refresh_token": second.refresh_token}),
+        )
+        .await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_refresh_refused(&app, &first.refresh_token).await;
+    assert_refresh_refused(&app, &second.refresh_token).await;
 }
 
 #[actix_web::test]
@@ -63,32 +108,31 @@ async fn reuse_just_after_the_grace_window_is_theft() {
 }
 
 #[actix_web::test]
-async fn concurrent_refreshes_of_one_token_mint_exactly_one_pair() {
+async fn concurrent_refreshes_of_one_token_all_get_the_one_successor() {
     let app = spawn_app().await;
     let user = app.new_user().await;
     let attempts = (0..20).map(|_| app.refresh(&user.refresh_token));
     let responses = futures_util::future::join_all(attempts).await;
-    let statuses: Vec<StatusCode> = responses.iter().map(|r| r.status()).collect();
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
-        "unexpected status: {statuses:?}"
-    );
-    let mut winners = Vec::new();
+    let mut successors = Vec::new();
     for response in responses {
-        if response.status() == StatusCode::OK {
-            winners.push(response.json::<Value>().await.unwrap());
-        }
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        successors.push(body["refresh_token"].as_str().unwrap().to_owned());
     }
-    assert_eq!(
-        winners.len(),
-        1,
-        "exactly one refresh may win: {statuses:?}"
-    );
-    // The winner's pair keeps working.
-    let token = winners[0]["refresh_token"].as_str().unwrap();
-    assert_refresh_accepted(&app, token).await;
+    successors.dedup();
+    assert_eq!(successors.len(), 1, "every caller gets the same successor");
+    // Exactly one successor was stored: the login's token and that one.
+    assert_eq!(refresh_tokens_stored(&app), 2);
+    assert_refresh_accepted(&app, &successors[0]).await;
+}
+
+/// How many refresh tokens the database holds, of every session.
+fn refresh_tokens_stored(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    schema::refresh_tokens::table
+        .count()
+        .get_result(&mut app.connection())
+        .unwrap()
 }
 
 #[actix_web::test]
