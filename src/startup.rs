@@ -226,8 +226,10 @@ fn serve(
     let rate_limit = AuthRateLimit::new(
         config.server.auth_rate_limit_per_minute,
         trusted_proxies.clone(),
+        &database,
     );
     rate_limit.spawn_pruning();
+    let rate_limit = web::Data::new(rate_limit);
     let task_write_limit = TaskWriteLimit::new(config.quotas.task_writes_per_minute);
     task_write_limit.spawn_pruning();
     let task_write_limit = web::Data::new(task_write_limit);
@@ -235,7 +237,6 @@ fn serve(
     let trusted_proxies = web::Data::new(trusted_proxies);
     let cors_origins = config.server.cors_allowed_origins.clone();
     let server = HttpServer::new(move || {
-        let rate_limit = rate_limit.clone();
         App::new()
             .wrap(Condition::new(
                 !cors_origins.is_empty(),
@@ -253,6 +254,7 @@ fn serve(
             .app_data(successor_key.clone())
             .app_data(revoked.clone())
             .app_data(revocations.clone())
+            .app_data(rate_limit.clone())
             .app_data(session_settings.clone())
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())
@@ -274,8 +276,8 @@ fn serve(
                     .service(web::resource("/openapi.json").route(web::get().to(openapi::serve)))
                     .service(
                         web::scope("/auth")
-                            .configure(|scope| accounts::configure(scope, &rate_limit))
-                            .configure(|scope| sessions::configure(scope, &rate_limit)),
+                            .configure(accounts::configure)
+                            .configure(sessions::configure),
                     )
                     .configure(tasks::configure)
                     .default_service(web::to(|| async {

@@ -20,23 +20,24 @@ pub mod routes;
 pub mod store;
 pub mod strength;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::rate_limit::AuthRateLimit;
+use crate::rate_limit::limit_per_address;
 use crate::tokens::bearer_guard;
 
 /// Mounts the account routes inside the `/api/auth` scope. Register, login and password change
 /// guess or mint credentials, so they are rate limited per address.
-pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
+pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             web::resource("/register")
-                .wrap(rate_limit.middleware())
+                .wrap(from_fn(limit_per_address))
                 .route(web::post().to(routes::register)),
         )
         .service(
             web::resource("/login")
-                .wrap(rate_limit.middleware())
+                .wrap(from_fn(limit_per_address))
                 .route(web::post().to(routes::login)),
         )
         .service(
@@ -46,7 +47,7 @@ pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
         )
         .service(
             web::resource("/password")
-                .wrap(rate_limit.middleware())
+                .wrap(from_fn(limit_per_address))
                 .wrap(bearer_guard())
                 .route(web::post().to(routes::change_password)),
         );

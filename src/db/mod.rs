@@ -92,6 +92,12 @@ impl Database {
         Self { pool, sqlite }
     }
 
+    /// Whether this database can be shared by several instances of the server (PostgreSQL),
+    /// so state they must agree on belongs in it rather than in memory.
+    pub fn is_shared(&self) -> bool {
+        self.sqlite.is_none()
+    }
+
     /// Work that only reads.
     pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
     where

@@ -20,19 +20,20 @@ pub mod routes;
 pub mod store;
 pub mod transport;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::rate_limit::AuthRateLimit;
+use crate::rate_limit::limit_per_address;
 use crate::tokens::bearer_guard;
 
 /// Mounts the session routes inside the `/api/auth` scope. Each path is a resource, so a wrong
 /// method gets 405 rather than 404. Refresh mints credentials, so it is rate limited per
 /// address.
-pub fn configure(config: &mut web::ServiceConfig, rate_limit: &AuthRateLimit) {
+pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             web::resource("/refresh")
-                .wrap(rate_limit.middleware())
+                .wrap(from_fn(limit_per_address))
                 .route(web::post().to(routes::refresh)),
         )
         .service(web::resource("/logout").route(web::post().to(routes::logout)))

@@ -23,6 +23,31 @@ async fn a_flood_of_failed_logins_from_one_address_is_cut_off() {
 }
 
 #[actix_web::test]
+async fn instances_sharing_postgresql_share_one_budget_per_address() {
+    // 6 a minute: bursts of 3, then one every 10 s, far longer than this test.
+    let limit = [("AUTH_RATE_LIMIT_PER_MINUTE", "6")];
+    let first = spawn_app_with(&limit).await;
+    let second = first.another_instance(&limit).await;
+    const GUESS: &str = "a-guessed-refresh-token";
+    // Simultaneous guesses from one address, spread over both instances.
+    let instances = [&first, &second];
+    let statuses = simultaneous_statuses((0..20).map(|i| instances[i % 2].refresh(GUESS))).await;
+    let allowed = 20 - count_of(&statuses, StatusCode::TOO_MANY_REQUESTS);
+    if first.database.is_postgres() {
+        // The buckets are rows both instances update: one budget.
+        assert_eq!(allowed, 3, "{statuses:?}");
+        assert_eq!(
+            second.refresh(GUESS).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    } else {
+        // On SQLite, one process is the deployment, and each process keeps its own buckets
+        // (as the README says): two of them allow two budgets.
+        assert_eq!(allowed, 6, "{statuses:?}");
+    }
+}
+
+#[actix_web::test]
 async fn rate_limits_follow_forwarded_addresses_only_from_trusted_proxies() {
     let send = |app: &TestApp, forwarded: &'static str| {
         app.request(Method::POST, "/api/auth/login")

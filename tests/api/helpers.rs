@@ -40,6 +40,7 @@ pub mod stores {
     pub use todo_server::accounts::credentials::Email;
     pub use todo_server::accounts::store as accounts;
     pub use todo_server::ids::{SessionId, TaskId, UserId};
+    pub use todo_server::rate_limit::store as rate_limits;
     pub use todo_server::sessions::store as sessions;
     pub use todo_server::tasks::input::{TaskChanges, TaskRequest};
     pub use todo_server::tasks::list::{Cursor, ListRequest, StatusFilter};
@@ -213,9 +214,9 @@ impl TestUser {
 
 impl TestApp {
     /// Another instance of the server on this app's database, as a second deployment
-    /// of it would run (its own memory, its own port).
-    pub async fn another_instance(&self) -> TestApp {
-        start(self.database_url.clone(), self.database.clone(), &[]).await
+    /// of it would run (its own memory, its own port), with `overrides` to the test settings.
+    pub async fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        start(self.database_url.clone(), self.database.clone(), overrides).await
     }
 
     /// A direct connection to the app's database, for asserting what was (not) written.

@@ -15,16 +15,18 @@ use chrono::Duration;
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::sql_types::{Integer, Text};
 use diesel::{Connection, QueryableByName, RunQueryDsl};
+use std::time::Duration as StdDuration;
 
 use crate::helpers::stores::*;
 use crate::helpers::{AnyConnection, spawn_app};
 
-const TABLES: [&str; 5] = [
+const TABLES: [&str; 6] = [
     "tasks",
     "sessions",
     "refresh_tokens",
     "users",
     "login_throttles",
+    "auth_rate_limits",
 ];
 
 const SEED_POSTGRES: &str = r#"
@@ -47,6 +49,9 @@ INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at, rota
   FROM sessions s, generate_series(1, 4) g;
 INSERT INTO login_throttles (email_hash, failures, last_failed_at)
   SELECT md5('t' || g) || md5(g::text), g % 7, now() FROM generate_series(1, 5000) g;
+INSERT INTO auth_rate_limits (bucket, full_at)
+  SELECT '10.0.' || (g / 256) || '.' || (g % 256), now() + make_interval(secs => 1 + g % 60)
+  FROM generate_series(1, 5000) g;
 ANALYZE;
 "#;
 
@@ -427,6 +432,15 @@ async fn every_hot_query_uses_an_index_at_scale() {
     record("refresh retry: the successor", &recorder);
     sessions::revoked_since(c, now - Duration::seconds(10)).unwrap();
     record("sessions revoked recently", &recorder);
+    if app.database.is_postgres() {
+        // The shared per-address buckets exist on PostgreSQL only.
+        for _ in 0..4 {
+            rate_limits::take(c, "198.51.100.7", StdDuration::from_secs(10), 3, now).unwrap();
+        }
+        record("rate limit: take (allowed, then refused)", &recorder);
+        rate_limits::prune(c, now).unwrap();
+        record("rate limit: prune", &recorder);
+    }
 
     let mut scans = Vec::new();
     for (name, statements) in &hot {

@@ -146,7 +146,7 @@ async fn a_detected_reuse_stops_the_sessions_access_tokens() {
 #[actix_web::test]
 async fn another_instance_refuses_a_logged_out_token_within_a_second() {
     let first = spawn_app().await;
-    let second = first.another_instance().await;
+    let second = first.another_instance(&[]).await;
     let user = first.new_user().await;
     let bystander = first.new_user().await;
     assert_works(&second, &user.access_token).await;
