@@ -126,6 +126,12 @@ fn database_url_with_name(url: &str, name: &str) -> String {
 
 /// The settings every test app uses; `overrides` replace or add variables.
 pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
+    let env = test_env(database_url, overrides);
+    Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
+}
+
+/// [`test_config`] as environment variables, for tests that start the binary itself.
+pub fn test_env(database_url: &str, overrides: &[(&str, &str)]) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = [
         ("DATABASE_URL", database_url),
         ("BIND_ADDR", "127.0.0.1:0"),
@@ -145,7 +151,7 @@ pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     for (key, value) in overrides {
         env.insert((*key).to_owned(), (*value).to_owned());
     }
-    Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
+    env
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -291,6 +297,15 @@ impl TestApp {
         let response = self.refresh(&user.refresh_token).await;
         assert_eq!(response.status(), StatusCode::OK);
         TestUser::from_token_response(&response.json().await.expect("json"))
+    }
+
+    /// How many refresh tokens the database holds, of every session.
+    pub fn refresh_tokens_stored(&self) -> i64 {
+        use diesel::QueryDsl as _;
+        schema::refresh_tokens::table
+            .count()
+            .get_result(&mut self.connection())
+            .expect("count refresh tokens")
     }
 
     pub async fn me(&self, access_token: &str) -> Response {

@@ -8,6 +8,7 @@ mod binary;
 mod errors;
 mod guard;
 mod helpers;
+mod instances;
 mod isolation;
 mod openapi;
 mod plans;

@@ -122,17 +122,8 @@ async fn concurrent_refreshes_of_one_token_all_get_the_one_successor() {
     successors.dedup();
     assert_eq!(successors.len(), 1, "every caller gets the same successor");
     // Exactly one successor was stored: the login's token and that one.
-    assert_eq!(refresh_tokens_stored(&app), 2);
+    assert_eq!(app.refresh_tokens_stored(), 2);
     assert_refresh_accepted(&app, &successors[0]).await;
-}
-
-/// How many refresh tokens the database holds, of every session.
-fn refresh_tokens_stored(app: &TestApp) -> i64 {
-    use diesel::prelude::*;
-    schema::refresh_tokens::table
-        .count()
-        .get_result(&mut app.connection())
-        .unwrap()
 }
 
 #[actix_web::test]
