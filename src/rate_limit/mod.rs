@@ -116,11 +116,6 @@ impl AuthRateLimit {
         }
     }
 
-    /// Whether buckets are kept in the database, shared by every instance.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.buckets, AuthBuckets::Shared(..))
-    }
-
     /// Takes one request from `address`'s bucket, or says how long until the next is allowed.
     pub async fn check(&self, address: IpAddr) -> Result<(), ApiError> {
         let bucket = bucket_of(address);
