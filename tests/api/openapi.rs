@@ -83,3 +83,25 @@ async fn the_openapi_document_describes_every_registered_route() {
         }
     }
 }
+
+#[actix_web::test]
+async fn refresh_is_documented_with_the_retry_rule_and_no_conflict() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let responses = &doc["paths"]["/api/auth/refresh"]["post"]["responses"];
+    assert!(responses["409"].is_null(), "{responses}");
+    assert!(
+        responses["200"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("same refresh token")
+    );
+    assert!(!doc.to_string().contains("refresh_conflict"));
+}
