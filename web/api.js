@@ -7,6 +7,10 @@
 // server sets when we send `X-Token-Transport: cookie`; JavaScript never sees
 // it. On a 401 from any authenticated call we refresh once (sharing a single
 // in-flight refresh between concurrent callers) and retry the call.
+//
+// A refresh is safe to repeat: the server hands a refresh token presented again
+// within a few seconds of its rotation the same successor, so a refresh whose
+// answer was lost, or one racing another tab's, still succeeds.
 
 import {
   SessionExpiredError, endSession, getAccessToken, getUser, renewSession, sessionGeneration, startSession,
@@ -14,7 +18,6 @@ import {
 
 const JSON_TYPE = 'application/json';
 const COOKIE_TRANSPORT = { 'X-Token-Transport': 'cookie' };
-const REFRESH_CONFLICT_DELAY_MS = 300;
 
 let refreshInFlight = null;
 
@@ -47,8 +50,6 @@ function parseRetryAfter(value) {
   if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
   return null;
 }
-
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function send(path, { method = 'GET', body, token = null, headers: extra = {}, keepalive = false } = {}) {
   const headers = { Accept: JSON_TYPE, ...extra };
@@ -117,10 +118,11 @@ async function doRefresh() {
   try {
     data = await refreshOnce();
   } catch (err) {
-    // Another tab rotated the shared cookie a moment before us: the browser
-    // now holds the new cookie, so one more try after a short pause works.
-    if (!(err instanceof ApiError && err.code === 'refresh_conflict')) throw err;
-    await delay(REFRESH_CONFLICT_DELAY_MS + Math.random() * REFRESH_CONFLICT_DELAY_MS);
+    // No answer: the server may have rotated the cookie without our browser
+    // ever getting the new one. Presenting the old cookie again right away is
+    // a retry the server answers with that same new token (after its grace
+    // window it would count as theft), so try once more, at once.
+    if (!(err instanceof NetworkError)) throw err;
     data = await refreshOnce();
   }
   if (startedAt !== sessionGeneration()) {
@@ -150,7 +152,7 @@ export async function restoreSession() {
     const data = await refreshSession();
     return data.user;
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 409)) return null;
+    if (err instanceof ApiError && err.status === 401) return null;
     throw err;
   }
 }

@@ -104,28 +104,110 @@ e2e('log out everywhere ends the session in other browsers too', () => fixture.b
   await expectVisible(laptop.locator('#auth-view'));
 });
 
-e2e('a refresh_conflict on page load (another tab rotated first) is retried once', () => fixture.browser, async ({ newContext, newPage }) => {
+// The refresh cookie (the device cookie, also HttpOnly, is scoped to /api/auth/login).
+async function refreshCookie(context) {
+  const cookie = (await context.cookies()).find((c) => c.path === '/api/auth');
+  assert.ok(cookie, 'a refresh cookie is set');
+  return cookie;
+}
+
+e2e('a refresh whose response was lost is retried and the user stays signed in', () => fixture.browser, async ({ newContext, newPage }) => {
   const context = await newContext();
   const page = await newPage(context);
   await page.goto(fixture.server.baseURL);
-  await signUp(page, { email: uniqueEmail('conflict') });
-  await addTask(page, 'Still here');
+  await signUp(page, { email: uniqueEmail('lost-response') });
+  await addTask(page, 'Survives a lost answer');
+  const before = await refreshCookie(context);
 
+  // The first refresh reaches the server, which rotates the token, but its
+  // answer never reaches the page. Later refreshes go through untouched.
   let calls = 0;
+  let lostSuccessor = null;
   await page.route('**/api/auth/refresh', async (route) => {
     calls += 1;
-    if (calls === 1) {
-      await route.fulfill({
-        status: 409,
-        contentType: 'application/json',
-        body: JSON.stringify({ error: { code: 'refresh_conflict', message: 'Refresh token was just rotated' } }),
-      });
-    } else {
+    if (calls > 1) {
       await route.continue();
+      return;
     }
+    const response = await route.fetch();
+    assert.equal(response.status(), 200, 'the server rotated the token');
+    const setCookie = response.headersArray().find((h) => h.name.toLowerCase() === 'set-cookie'
+      && h.value.startsWith(`${before.name}=`));
+    lostSuccessor = setCookie.value.slice(before.name.length + 1).split(';')[0];
+    // route.fetch() stores its cookies in the context; put the old one back,
+    // as the browser would still hold it had the answer been lost.
+    await context.addCookies([before]);
+    await route.abort('connectionreset');
   });
+
   await page.reload();
   await expectVisible(page.locator('#tasks-view'));
-  assert.deepEqual(await titles(page), ['Still here']);
-  assert.equal(calls, 2);
+  assert.deepEqual(await titles(page), ['Survives a lost answer']);
+  assert.equal(calls, 2, 'one lost refresh, then one retry');
+  assert.notEqual(lostSuccessor, before.value);
+  // The retry got the very token whose delivery was lost: no second branch.
+  assert.equal((await refreshCookie(context)).value, lostSuccessor);
+
+  // The session is fully usable: new access token, and the next refresh too.
+  await addTask(page, 'Added after the retry');
+  await page.unroute('**/api/auth/refresh');
+  await page.reload();
+  await expectVisible(page.locator('#tasks-view'));
+  assert.deepEqual(await titles(page), ['Added after the retry', 'Survives a lost answer']);
+  assert.equal(await page.locator('#app-error-text').textContent(), '');
+});
+
+e2e('two tabs refreshing at once both stay signed in', () => fixture.browser, async ({ newContext, newPage }) => {
+  const context = await newContext();
+  const first = await newPage(context);
+  await first.goto(fixture.server.baseURL);
+  await signUp(first, { email: uniqueEmail('two-tabs') });
+  await addTask(first, 'Shared between tabs');
+  const second = await newPage(context);
+  await second.goto(fixture.server.baseURL);
+  await expectVisible(second.locator('#tasks-view'));
+  const before = await refreshCookie(context);
+
+  // Hold each tab's refresh until both have been sent, so both present the
+  // same cookie to the server at the same moment. Nothing is mocked.
+  const held = [];
+  let release;
+  const bothSent = new Promise((resolve) => {
+    release = resolve;
+  });
+  await context.route('**/api/auth/refresh', async (route) => {
+    held.push((await route.request().headerValue('cookie')) ?? '');
+    if (held.length === 2) release();
+    await Promise.race([bothSent, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    await route.continue();
+  });
+  const statuses = [];
+  context.on('response', (res) => {
+    if (new URL(res.url()).pathname === '/api/auth/refresh') statuses.push(res.status());
+  });
+
+  await Promise.all([first.reload(), second.reload()]);
+  for (const page of [first, second]) {
+    await expectVisible(page.locator('#tasks-view'));
+    await expectCount(taskItems(page), 1);
+  }
+  assert.equal(held.length, 2, 'both tabs refreshed');
+  for (const cookie of held) assert.ok(cookie.includes(`${before.name}=${before.value}`), 'both presented the same token');
+  assert.deepEqual(statuses, [200, 200]);
+  const after = await refreshCookie(context);
+  assert.notEqual(after.value, before.value, 'the token was rotated');
+
+  // Both tabs hold working access tokens.
+  await addTask(first, 'From the first tab');
+  await addTask(second, 'From the second tab');
+
+  // The cookie both got is still good: a third tab signs in from it.
+  await context.unroute('**/api/auth/refresh');
+  const third = await newPage(context);
+  await third.goto(fixture.server.baseURL);
+  await expectVisible(third.locator('#tasks-view'));
+  await expectCount(taskItems(third), 3);
+  await first.reload();
+  await expectVisible(first.locator('#tasks-view'));
+  await expectCount(taskItems(first), 3);
 });
