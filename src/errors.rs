@@ -20,6 +20,7 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
+use crate::accounts::password_work::PasswordWorkLost;
 use crate::db::DbError;
 
 /// One field that failed validation, named as the client sent it.
@@ -229,8 +230,8 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(error: actix_web::error::BlockingError) -> Self {
+impl From<PasswordWorkLost> for ApiError {
+    fn from(error: PasswordWorkLost) -> Self {
         Self::internal(error)
     }
 }

@@ -18,6 +18,7 @@ use actix_web::{App, HttpServer, web};
 use rand::RngCore;
 
 use crate::accounts::password_hash::PasswordHasher;
+use crate::accounts::password_work::PasswordWork;
 use crate::accounts::{self, strength::PasswordJudge};
 use crate::client_addr::TrustedProxies;
 use crate::config::{Config, ConfigError, JwtSecret};
@@ -66,9 +67,11 @@ impl Application {
         }
         let database = Database::new(pool, &config.database.url);
         let secret = jwt_secret(config)?;
+        let password_work = PasswordWork::start_per_core()?;
         let state = SharedState {
             database: database.clone(),
-            hasher: PasswordHasher::new(config.passwords)?,
+            hasher: PasswordHasher::new(config.passwords, password_work.clone())?,
+            password_judge: PasswordJudge::new(password_work),
             access_keys: AccessTokenKeys::new(&secret, &config.tokens),
             device_tokens: DeviceTokens::new(&secret, &config.tokens),
             successor_key: SuccessorKey::derive(&secret),
@@ -112,6 +115,7 @@ impl Application {
 struct SharedState {
     database: Database,
     hasher: PasswordHasher,
+    password_judge: PasswordJudge,
     access_keys: AccessTokenKeys,
     device_tokens: DeviceTokens,
     successor_key: SuccessorKey,
@@ -196,11 +200,11 @@ fn cors(allowed_origins: &[String]) -> Cors {
     cors
 }
 
-/// Enough blocking threads for every pooled connection to be busy, plus a few for password
-/// hashing, spread over the workers.
+/// Enough blocking threads for every pooled connection to be busy, spread over the workers.
+/// (Password hashing has threads of its own: `accounts/password_work.rs`.)
 fn blocking_threads_per_worker(config: &Config) -> usize {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    (config.database.pool_size as usize + 4)
+    (config.database.pool_size as usize)
         .div_ceil(workers)
         .max(2)
 }
@@ -216,7 +220,7 @@ fn serve(
     let revocations = web::Data::new(revocations);
     let database = web::Data::new(state.database);
     let hasher = web::Data::new(state.hasher);
-    let password_judge = web::Data::new(PasswordJudge::default());
+    let password_judge = web::Data::new(state.password_judge);
     let access_keys = web::Data::new(state.access_keys);
     let device_tokens = web::Data::new(state.device_tokens);
     let successor_key = web::Data::new(state.successor_key);
@@ -286,10 +290,11 @@ fn serve(
             )
             .configure(web_client::configure)
     })
-    // Every query and every password hash runs on the blocking pool. actix's default (512
-    // threads a worker) lets each thread keep its own allocator arena with a 19 MiB argon2
-    // buffer in it: gigabytes of resident memory under load, for no throughput, since queries
-    // queue on the connection pool anyway. Size the pool to the work that can really run.
+    // Queries run on the blocking pool (on PostgreSQL; SQLite writes too). actix's default
+    // (512 threads a worker) once let each thread keep its own allocator arena with a 19 MiB
+    // argon2 buffer in it, gigabytes of resident memory under a login flood, and buys no
+    // throughput, since queries queue on the connection pool anyway. Size the pool to the
+    // work that can really run.
     .worker_max_blocking_threads(blocking_threads_per_worker(config))
     .listen(listener)?
     .run();

@@ -12,11 +12,9 @@
 
 use std::time::Duration;
 
-use actix_web::error::BlockingError;
-use actix_web::web;
-
 use super::backoff::BackoffKey;
 use super::password_hash::PasswordHasher;
+use super::password_work::PasswordWorkLost;
 use super::store::{self, User};
 use crate::db::{self, Database, DbError};
 
@@ -41,7 +39,7 @@ pub async fn check_password<E>(
     client_ip: Option<&str>,
 ) -> Result<PasswordCheck, E>
 where
-    E: From<DbError> + From<BlockingError> + Send + 'static,
+    E: From<DbError> + From<PasswordWorkLost> + Send + 'static,
 {
     let user_id = user.as_ref().map(|user| user.id.to_string());
     let user_id = user_id.as_deref().unwrap_or("-");
@@ -60,17 +58,17 @@ where
         return Ok(PasswordCheck::Throttled(wait));
     }
 
-    let hasher = hasher.clone();
-    let verified = web::block(move || match user {
-        Some(user) => hasher
-            .verify(&password, &user.password_hash)
-            .then_some(user),
-        None => {
-            hasher.verify_against_dummy(&password);
-            None
-        }
-    })
-    .await?;
+    let verified = hasher
+        .run(move |hasher| match user {
+            Some(user) => hasher
+                .verify(&password, &user.password_hash)
+                .then_some(user),
+            None => {
+                hasher.verify_against_dummy(&password);
+                None
+            }
+        })
+        .await?;
     if let Some(user) = verified {
         return Ok(PasswordCheck::Verified(user));
     }

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod input;
 pub mod login;
 pub mod password_hash;
+pub mod password_work;
 pub mod routes;
 pub mod store;
 pub mod strength;

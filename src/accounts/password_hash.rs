@@ -1,7 +1,7 @@
 //! Password hashing with argon2id, stored as PHC strings.
 //!
-//! Hashing is deliberately slow and memory-hungry, so callers run it on the blocking pool
-//! (`web::block`), never on an async worker. Login for an unknown email verifies against a
+//! Hashing is deliberately slow and memory-hungry, so it runs on the password threads
+//! ([`PasswordHasher::run`], see `password_work.rs`), never on an async worker. Login for an unknown email verifies against a
 //! dummy hash made with the same parameters, so "no such user" and "wrong password" take about
 //! the same time and cannot be told apart by timing.
 
@@ -11,12 +11,14 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use super::password_work::{PasswordWork, PasswordWorkLost};
 use crate::config::PasswordHashParams;
 
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     dummy_hash: Arc<OnceLock<String>>,
+    work: PasswordWork,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +26,7 @@ pub struct PasswordHasher {
 pub struct HashError(String);
 
 impl PasswordHasher {
-    pub fn new(settings: PasswordHashParams) -> Result<Self, HashError> {
+    pub fn new(settings: PasswordHashParams, work: PasswordWork) -> Result<Self, HashError> {
         let params = Params::new(
             settings.memory_kib,
             settings.iterations,
@@ -35,14 +37,25 @@ impl PasswordHasher {
         Ok(Self {
             params,
             dummy_hash: Arc::new(OnceLock::new()),
+            work,
         })
+    }
+
+    /// Runs `job` with this hasher on a password thread and waits for it.
+    pub async fn run<T, F>(&self, job: F) -> Result<T, PasswordWorkLost>
+    where
+        F: FnOnce(&PasswordHasher) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let hasher = self.clone();
+        self.work.run(move || job(&hasher)).await
     }
 
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// Hashes with a fresh random salt. Blocking: call from `web::block`.
+    /// Hashes with a fresh random salt. Blocking: call through [`PasswordHasher::run`].
     pub fn hash(&self, password: &str) -> Result<String, HashError> {
         let salt = SaltString::generate(&mut OsRng);
         self.argon2()
@@ -78,11 +91,14 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(PasswordHashParams {
-            memory_kib: 64,
-            iterations: 1,
-            parallelism: 1,
-        })
+        PasswordHasher::new(
+            PasswordHashParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            PasswordWork::start(1).unwrap(),
+        )
         .unwrap()
     }
 
@@ -104,7 +120,11 @@ mod tests {
 
     #[test]
     fn default_parameters_are_owasps() {
-        let hasher = PasswordHasher::new(PasswordHashParams::default()).unwrap();
+        let hasher = PasswordHasher::new(
+            PasswordHashParams::default(),
+            PasswordWork::start(1).unwrap(),
+        )
+        .unwrap();
         let hash = hasher.hash("correct horse").unwrap();
         assert!(
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),

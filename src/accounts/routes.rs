@@ -94,8 +94,8 @@ pub async fn register(
         )
         .await?
         .map_err(|weak| ApiError::Validation(vec![weak]))?;
-    let hasher = hasher.get_ref().clone();
-    let password_hash = web::block(move || hasher.hash(password.expose()))
+    let password_hash = hasher
+        .run(move |hasher| hasher.hash(password.expose()))
         .await?
         .map_err(ApiError::internal)?;
     let policy = **settings;
@@ -280,8 +280,8 @@ pub async fn change_password(
         )
         .await?
         .map_err(|weak| ApiError::Validation(vec![weak]))?;
-    let hasher = hasher.get_ref().clone();
-    let new_hash = web::block(move || hasher.hash(new_password.expose()))
+    let new_hash = hasher
+        .run(move |hasher| hasher.hash(new_password.expose()))
         .await?
         .map_err(ApiError::internal)?;
     let (user_id, keep) = (user.id.clone(), caller.session_id.clone());
