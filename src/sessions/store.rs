@@ -134,23 +134,21 @@ pub fn claim_refresh_token(
     token_hash: &str,
     now: NaiveDateTime,
 ) -> DbResult<bool> {
-    // The token's own session, if it is live. Naming it through the token's primary key keeps
-    // this a lookup of one row; `id IN (every live session)` read all of them, on every refresh.
-    let presented = diesel::alias!(refresh_tokens as presented);
-    let own_session = presented
-        .filter(presented.field(refresh_tokens::token_hash).eq(token_hash))
-        .select(presented.field(refresh_tokens::session_id));
-    let live_sessions = sessions::table
-        .filter(sessions::id.eq_any(own_session))
-        .filter(sessions::revoked_at.is_null())
-        .filter(sessions::expires_at.gt(now))
-        .select(sessions::id);
+    // The token's own session, if it is live, named through the token's `session_id` so it is
+    // a primary-key lookup. (Written as `session_id IN (live sessions ...)`, SQLite's planner
+    // chose the `expires_at` index and listed every live session on every refresh.)
+    let own_session_live = diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::id.eq(refresh_tokens::session_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now)),
+    );
     let claimed = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(token_hash))
             .filter(refresh_tokens::rotated_at.is_null())
             .filter(refresh_tokens::expires_at.gt(now))
-            .filter(refresh_tokens::session_id.eq_any(live_sessions)),
+            .filter(own_session_live),
     )
     .set(refresh_tokens::rotated_at.eq(now))
     .execute(connection)?;
