@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -603,4 +604,23 @@ pub fn claims_for(user: &TestUser, ttl: i64) -> Value {
         aud: "todo-server".into(),
     })
     .expect("claims serialize")
+}
+
+/// Asks `app` with `access_token` until it is refused; how long that took. Panics if the token
+/// still works after `bound`.
+pub async fn refused_after(app: &TestApp, access_token: &str, bound: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let status = app.me(access_token).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return started.elapsed();
+        }
+        assert_eq!(status, StatusCode::OK, "only 200 or 401 are expected");
+        assert!(
+            started.elapsed() < bound,
+            "the access token still works {:?} after its session ended",
+            started.elapsed()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -3,7 +3,7 @@
 //! once and on every other instance sharing the database within a second, while tokens of
 //! live sessions keep working.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -12,25 +12,6 @@ use crate::helpers::*;
 
 /// The README's bound on how long a revoked session's access token works on other instances.
 const PROPAGATION_BOUND: Duration = Duration::from_secs(1);
-
-/// Asks `app` with `access_token` until it is refused; how long that took. Panics if the token
-/// still works after `bound`.
-async fn refused_after(app: &TestApp, access_token: &str, bound: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let status = app.me(access_token).await.status();
-        if status == StatusCode::UNAUTHORIZED {
-            return started.elapsed();
-        }
-        assert_eq!(status, StatusCode::OK, "only 200 or 401 are expected");
-        assert!(
-            started.elapsed() < bound,
-            "the access token still works {:?} after its session ended",
-            started.elapsed()
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 async fn assert_refused_now(app: &TestApp, access_token: &str) {
     assert_error(
