@@ -460,6 +460,37 @@ async fn every_hot_query_uses_an_index_at_scale() {
         "hot queries that scan:\n{}",
         scans.join("\n\n")
     );
+
+    // A refresh reads one session, its own. An index range (say, every unexpired session)
+    // is no scan, yet costs as much as there are live sessions of every user: SQLite chose
+    // exactly that for an `id IN (...)` form of the claim.
+    for name in [
+        "refresh claim",
+        "refresh lookup",
+        "logout lookup",
+        "session touch",
+    ] {
+        let (_, statements) = hot.iter().find(|(hot_name, _)| hot_name == name).unwrap();
+        for statement in statements {
+            let plan = plan_of(&mut explainer, statement);
+            assert!(
+                sessions_by_primary_key_only(&plan),
+                "{name} reaches sessions other than by its primary key:\n  {statement}\n  {}",
+                plan.join("\n  ")
+            );
+        }
+    }
+}
+
+/// Whether every step of `plan` that reads `sessions` does so through its primary key.
+fn sessions_by_primary_key_only(plan: &[String]) -> bool {
+    plan.iter()
+        .filter(|line| {
+            (line.contains("Scan") && line.contains(" on sessions"))
+                || line.contains("SEARCH sessions ")
+                || line.contains("SCAN sessions")
+        })
+        .all(|line| line.contains("sessions_pkey") || line.contains("sqlite_autoindex_sessions_1"))
 }
 
 fn stored_now() -> chrono::NaiveDateTime {
