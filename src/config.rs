@@ -105,6 +105,8 @@ pub struct ServerSettings {
     /// Requests per minute per client address on register, login, refresh and password change;
     /// 0 = no limit.
     pub auth_rate_limit_per_minute: u32,
+    /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight finish.
+    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +181,7 @@ impl Config {
                 trusted_proxies: parse_list(&get, "TRUSTED_PROXIES", parse_proxy)?,
                 cors_allowed_origins: parse_list(&get, "CORS_ALLOWED_ORIGINS", parse_origin)?,
                 auth_rate_limit_per_minute: parse_number(&get, "AUTH_RATE_LIMIT_PER_MINUTE", 30)?,
+                shutdown_timeout: seconds(&get, "SHUTDOWN_TIMEOUT_SECONDS", 30)?,
             },
             database: DatabaseSettings {
                 url,
@@ -415,6 +418,7 @@ mod tests {
         assert!(wildcard.0.contains("CORS_ALLOWED_ORIGINS"), "{wildcard}");
         let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
         assert_eq!(defaults.server.auth_rate_limit_per_minute, 30);
+        assert_eq!(defaults.server.shutdown_timeout, Duration::from_secs(30));
         assert!(
             defaults.server.trusted_proxies.is_empty()
                 && defaults.server.cors_allowed_origins.is_empty()

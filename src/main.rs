@@ -66,6 +66,7 @@ fn serve(config: &Config) -> Result<(), todo_server::StartupError> {
     actix_web::rt::System::new().block_on(async {
         let app = Application::build(config).await?;
         app.run_until_stopped().await?;
+        tracing::info!("stopped: no more connections accepted, requests in flight finished");
         Ok(())
     })
 }

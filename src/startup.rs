@@ -296,6 +296,9 @@ fn serve(
     // throughput, since queries queue on the connection pool anyway. Size the pool to the
     // work that can really run.
     .worker_max_blocking_threads(blocking_threads_per_worker(config))
+    // On SIGTERM or SIGINT actix stops accepting at once and lets the requests in flight
+    // finish, for at most this long; background tasks end with the runtime.
+    .shutdown_timeout(config.server.shutdown_timeout.as_secs())
     .listen(listener)?
     .run();
     Ok(server)

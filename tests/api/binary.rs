@@ -1,4 +1,4 @@
-//! The binary itself: its subcommands and its refusal to start unsafely.
+//! The binary itself: its subcommands, its refusal to start unsafely, and how it stops.
 
 use std::process::Command;
 
@@ -87,4 +87,72 @@ fn a_misspelt_database_url_is_refused_rather_than_creating_a_file() {
         0,
         "no stray file was created"
     );
+}
+
+#[actix_web::test]
+async fn sigterm_lets_requests_in_flight_finish_refuses_new_ones_and_exits_0() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use reqwest::StatusCode;
+
+    use crate::helpers::*;
+
+    let (database, url) = TestDatabase::create();
+    let database = Arc::new(database);
+    // Production-strength hashing: each login takes tens of milliseconds on a password thread,
+    // so sixteen at once are still in flight well after the signal.
+    let mut instance = start_instance(
+        &url,
+        &database,
+        &[
+            ("PASSWORD_HASH_MEMORY_KIB", "19456"),
+            ("PASSWORD_HASH_ITERATIONS", "2"),
+        ],
+    )
+    .await;
+    let app = &instance.app;
+    let mut users = Vec::new();
+    for _ in 0..16 {
+        users.push(app.new_user().await);
+    }
+
+    let logins =
+        futures_util::future::join_all(users.iter().map(|user| app.login(&user.email, PASSWORD)));
+    let signal = async {
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        let pid = i32::try_from(instance.process.id()).unwrap();
+        // SAFETY: sends a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        Instant::now()
+    };
+    let (responses, signalled) = futures_util::future::join(logins, signal).await;
+    let finished_after = signalled.elapsed();
+    let statuses: Vec<StatusCode> = responses.iter().map(|r| r.status()).collect();
+    assert!(
+        statuses.iter().all(|status| *status == StatusCode::OK),
+        "every request in flight is answered: {statuses:?}"
+    );
+
+    // No new connection is accepted once the signal has arrived.
+    let fresh = client()
+        .get(app.url("/healthz"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(fresh.is_err(), "a new connection was served after SIGTERM");
+
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = instance.process.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not exit"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status {status:?}");
+    println!("the last request in flight finished {finished_after:?} after SIGTERM");
 }

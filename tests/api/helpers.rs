@@ -13,6 +13,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -623,4 +625,68 @@ pub async fn refused_after(app: &TestApp, access_token: &str, bound: Duration) -
         );
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// A running `todo-server` process; killed when dropped.
+pub struct Instance {
+    pub process: Child,
+    pub app: TestApp,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Starts the binary on `database_url` with the test settings and `overrides`, and waits until
+/// it answers `/healthz`.
+pub async fn start_instance(
+    database_url: &str,
+    database: &Arc<TestDatabase>,
+    overrides: &[(&str, &str)],
+) -> Instance {
+    // A free port, handed to the process (the tiny window before it binds is harmless here).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let bind_addr = format!("127.0.0.1:{port}");
+    let mut env = test_env(database_url, overrides);
+    env.insert("BIND_ADDR".into(), bind_addr.clone());
+    env.entry("RUST_LOG".into())
+        .or_insert_with(|| "warn".into());
+    let process = Command::new(env!("CARGO_BIN_EXE_todo-server"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the binary");
+    let instance = Instance {
+        process,
+        app: TestApp {
+            address: format!("http://{bind_addr}"),
+            database_url: database_url.to_owned(),
+            client: client(),
+            database: database.clone(),
+        },
+    };
+    let started = Instant::now();
+    while instance
+        .app
+        .request(Method::GET, "/healthz")
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the instance did not start"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    instance
 }

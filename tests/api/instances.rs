@@ -4,8 +4,6 @@
 //! one stops its access token on the others within a second; and the per-address auth limit
 //! is one budget for all three on PostgreSQL (per process on SQLite, as the README says).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,72 +11,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-
-/// A running `todo-server` process; killed when dropped.
-struct Instance {
-    process: Child,
-    app: TestApp,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-/// Starts the binary on `database_url` and waits until it answers `/healthz`.
-async fn start_instance(database_url: &str, database: &Arc<TestDatabase>) -> Instance {
-    // A free port, handed to the process (the tiny window before it binds is harmless here).
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let bind_addr = format!("127.0.0.1:{port}");
-    let env = test_env(
-        database_url,
-        &[
-            ("BIND_ADDR", &bind_addr),
-            // 6 a minute: bursts of 3, then one every 10 s, far longer than this test. Each
-            // client below has its own address, told by the trusted proxy (the test).
-            ("AUTH_RATE_LIMIT_PER_MINUTE", "6"),
-            ("TRUSTED_PROXIES", "127.0.0.1"),
-            ("RUST_LOG", "warn"),
-        ],
-    );
-    let process = Command::new(env!("CARGO_BIN_EXE_todo-server"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the binary");
-    let instance = Instance {
-        process,
-        app: TestApp {
-            address: format!("http://{bind_addr}"),
-            database_url: database_url.to_owned(),
-            client: client(),
-            database: database.clone(),
-        },
-    };
-    let started = Instant::now();
-    while instance
-        .app
-        .request(Method::GET, "/healthz")
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the instance did not start"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
-    instance
-}
 
 /// `POST /api/auth/refresh` as the client at `address`.
 async fn refresh_from(app: &TestApp, address: &str, refresh_token: &str) -> reqwest::Response {
@@ -106,7 +38,20 @@ async fn three_instances_on_one_database_act_as_one_server() {
     // One after another: the first applies the migrations.
     let mut instances = Vec::new();
     for _ in 0..3 {
-        instances.push(start_instance(&url, &database).await);
+        instances.push(
+            start_instance(
+                &url,
+                &database,
+                &[
+                    // 6 a minute: bursts of 3, then one every 10 s, far longer than this test.
+                    // Each client below has its own address, told by the trusted proxy (the
+                    // test).
+                    ("AUTH_RATE_LIMIT_PER_MINUTE", "6"),
+                    ("TRUSTED_PROXIES", "127.0.0.1"),
+                ],
+            )
+            .await,
+        );
     }
     let [a, b, c] = [&instances[0].app, &instances[1].app, &instances[2].app];
 
