@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use subtle::ConstantTimeEq;
+
 use crate::db::DatabaseUrl;
 
 /// The shortest accepted HS256 secret. RFC 7518 §3.2: the key must be at least as long as the
@@ -73,6 +75,35 @@ impl std::fmt::Debug for JwtSecret {
     }
 }
 
+/// The shortest accepted `METRICS_TOKEN`: 128 bits of hex.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 32;
+
+/// The bearer token a scraper must present. Its `Debug` never prints it.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    pub fn new(token: String) -> Result<Self, ConfigError> {
+        if token.len() < MIN_METRICS_TOKEN_BYTES {
+            return Err(ConfigError(format!(
+                "METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_BYTES} characters; generate one with `openssl rand -hex 32`"
+            )));
+        }
+        Ok(Self(token))
+    }
+
+    /// Compared in constant time, so response timing does not reveal a prefix.
+    pub fn matches(&self, presented: &str) -> bool {
+        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub app_env: AppEnv,
@@ -82,6 +113,46 @@ pub struct Config {
     pub sessions: SessionSettings,
     pub passwords: PasswordHashParams,
     pub quotas: Quotas,
+    pub operations: OperationsSettings,
+}
+
+/// How the service shows itself to its operator: metrics and logs.
+#[derive(Debug, Clone)]
+pub struct OperationsSettings {
+    /// A separate listener serving only `GET /metrics` (`METRICS_ADDR`).
+    pub metrics_addr: Option<String>,
+    /// When set, `/metrics` is also served on the main listener, and wherever it is served a
+    /// scraper must present this as a bearer token (`METRICS_TOKEN`).
+    pub metrics_token: Option<MetricsToken>,
+    pub log_format: LogFormat,
+}
+
+impl OperationsSettings {
+    /// Whether anything exposes `/metrics`; when nothing does, nothing is recorded.
+    pub fn metrics_exposed(&self) -> bool {
+        self.metrics_addr.is_some() || self.metrics_token.is_some()
+    }
+}
+
+/// `LOG_FORMAT`: `text` (the default, for people) or `json` (one object per line, for log
+/// shippers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ConfigError> {
+        match raw.map(|raw| raw.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("text") => Ok(Self::Text),
+            Some("json") => Ok(Self::Json),
+            Some(other) => Err(ConfigError(format!(
+                "LOG_FORMAT must be `text` or `json`, not `{other}`"
+            ))),
+        }
+    }
 }
 
 /// What one account may hold and do with its tasks, so one account cannot fill the disk.
@@ -208,6 +279,11 @@ impl Config {
             quotas: Quotas {
                 tasks_per_user: parse_number(&get, "MAX_TASKS_PER_USER", 10_000)?,
                 task_writes_per_minute: parse_number(&get, "TASK_WRITES_PER_MINUTE", 600)?,
+            },
+            operations: OperationsSettings {
+                metrics_addr: get("METRICS_ADDR"),
+                metrics_token: get("METRICS_TOKEN").map(MetricsToken::new).transpose()?,
+                log_format: LogFormat::parse(get("LOG_FORMAT").as_deref())?,
             },
         }
         .checked()
@@ -439,5 +515,34 @@ mod tests {
     fn secret_is_never_printed() {
         let config = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
         assert!(!format!("{config:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn metrics_are_off_unless_an_address_or_token_is_given() {
+        let config = config_from(&[]).unwrap();
+        assert!(!config.operations.metrics_exposed());
+        let config = config_from(&[("METRICS_ADDR", "127.0.0.1:9090")]).unwrap();
+        assert!(config.operations.metrics_exposed());
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_compared_whole_and_never_printed() {
+        let token = "0123456789abcdef0123456789abcdef";
+        let error = config_from(&[("METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(error.0.contains("METRICS_TOKEN"), "{error}");
+        let config = config_from(&[("METRICS_TOKEN", token)]).unwrap();
+        let parsed = config.operations.metrics_token.clone().unwrap();
+        assert!(parsed.matches(token));
+        assert!(!parsed.matches(&token[..31]));
+        assert!(!parsed.matches(&format!("{token}0")));
+        assert!(!format!("{config:?}").contains(token));
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(LogFormat::parse(None).unwrap(), LogFormat::Text);
+        assert_eq!(LogFormat::parse(Some("JSON")).unwrap(), LogFormat::Json);
+        let error = config_from(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(error.0.contains("LOG_FORMAT"), "{error}");
     }
 }

@@ -5,7 +5,8 @@
 //! `input` (wire formats parsed into valid values) → rules → `store` (SQL only):
 //! [`accounts`] (users, credentials, the login check), [`sessions`] (logins, refresh rotation,
 //! the token response), [`tokens`] (access tokens and the bearer guard) and [`tasks`]. [`db`]
-//! is the one place that talks to the database; [`startup`] puts it all together, and `main.rs`
+//! is the one place that talks to the database; [`operations`] is what the operator sees
+//! (metrics, request ids, logs); [`startup`] puts it all together, and `main.rs`
 //! only reads the configuration and calls [`Application::build`].
 
 pub mod accounts;
@@ -17,6 +18,7 @@ pub mod extract;
 pub mod health;
 pub mod ids;
 pub mod openapi;
+pub mod operations;
 pub mod rate_limit;
 pub mod sessions;
 pub mod startup;

@@ -2,9 +2,9 @@
 
 use clap::{Parser, Subcommand};
 use mimalloc::MiMalloc;
-use tracing_subscriber::EnvFilter;
 
-use todo_server::config::Config;
+use todo_server::config::{Config, LogFormat};
+use todo_server::operations::logging;
 use todo_server::{Application, db};
 
 /// Each password hash allocates 19 MiB (argon2id's memory cost). glibc's malloc keeps such
@@ -35,11 +35,10 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // A missing .env is fine; a broken one is worth knowing about.
     let dotenv = dotenvy::dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    // Settled before the configuration is read, so its errors are logged in the chosen format;
+    // a bad LOG_FORMAT is reported by the configuration itself.
+    let log_format = LogFormat::parse(std::env::var("LOG_FORMAT").ok().as_deref());
+    logging::init(log_format.unwrap_or_default());
     if let Err(error) = dotenv
         && !error.not_found()
     {

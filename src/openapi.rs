@@ -1,15 +1,24 @@
 //! The OpenAPI 3.1 document served at `GET /api/openapi.json`, generated from the handlers'
-//! annotations and the request/response types so it cannot drift from the code.
+//! annotations and the request/response types so it cannot drift from the code, and the
+//! interactive reference at `GET /docs/` that reads it.
+//!
+//! The reference is Swagger UI, embedded in the binary by `utoipa-swagger-ui`'s `vendored`
+//! feature: nothing is fetched from a CDN, at build time or at run time. It runs under a
+//! Content-Security-Policy as strict as the web client's: scripts and styles from this origin
+//! only, no inline script, no framing.
 //!
 //! The compatibility routes `/api/{user_id}/tasks...` run the same handlers as `/api/tasks...`;
 //! rather than annotate them twice, [`document`] derives them from the primary task paths,
 //! adding the `user_id` parameter and the 403 they can answer.
 
-use actix_web::HttpResponse;
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpResponse, web};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::accounts::routes as accounts;
 use crate::sessions::input::TRANSPORT_HEADER;
@@ -209,4 +218,41 @@ fn operations_mut(
 /// `GET /api/openapi.json`
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok().json(document())
+}
+
+/// The reference's policy. Swagger UI sets element styles from script (allowed under
+/// `style-src 'self'`, which governs stylesheets and `<style>` elements), draws its icons from
+/// `data:` SVGs, and "try it out" calls this origin only.
+const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// Mounts `/docs/` (and `/docs`, which redirects there so relative asset paths resolve).
+pub fn configure_docs(routes: &mut web::ServiceConfig) {
+    routes
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/docs/"))
+                    .finish()
+            }),
+        )
+        .service(
+            web::scope("/docs")
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((
+                            header::CONTENT_SECURITY_POLICY,
+                            DOCS_CONTENT_SECURITY_POLICY,
+                        ))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::CACHE_CONTROL, "no-cache")),
+                )
+                // The document is the one at /api/openapi.json, not a second copy.
+                .service(
+                    SwaggerUi::new("/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"])),
+                ),
+        );
 }

@@ -13,9 +13,10 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
-use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use rand::RngCore;
+use tracing_actix_web::TracingLogger;
 
 use crate::accounts::password_hash::PasswordHasher;
 use crate::accounts::password_work::PasswordWork;
@@ -25,6 +26,8 @@ use crate::config::{Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
+use crate::operations::metrics::{self, MetricsEndpoint};
+use crate::operations::request_id::{self, RequestSpan};
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
 use crate::sessions::revocations::RevocationFeed;
 use crate::tokens::{AccessTokenKeys, DeviceTokens, RevokedSessions, SuccessorKey};
@@ -50,10 +53,12 @@ pub enum StartupError {
     PasswordHashing(#[from] accounts::password_hash::HashError),
 }
 
-/// A server bound to its port, ready to run.
+/// A server bound to its port (and its metrics listener to its own, when configured), ready
+/// to run.
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -90,7 +95,18 @@ impl Application {
             tracing::warn!(%error, "could not read revoked sessions at start-up; retrying");
         }
         revocations.clone().spawn_polling();
-        let server = serve(listener, state, revoked, revocations, config)?;
+        let metrics = config.operations.metrics_exposed().then(|| {
+            MetricsEndpoint::install(database.clone(), config.operations.metrics_token.clone())
+        });
+        let metrics_listener = match (&metrics, &config.operations.metrics_addr) {
+            (Some(endpoint), Some(address)) => {
+                Some(serve_metrics(endpoint.clone(), address, config)?)
+            }
+            _ => None,
+        };
+        // On the main listener only behind its token.
+        let main_metrics = metrics.filter(|_| config.operations.metrics_token.is_some());
+        let server = serve(listener, state, revoked, revocations, main_metrics, config)?;
         spawn_purge_task(database);
         tracing::info!(
             port,
@@ -98,15 +114,30 @@ impl Application {
             "todo-server listening on http://{}",
             listener_display(bind_addr, port)
         );
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics: metrics_listener,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port of the `METRICS_ADDR` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Runs until a signal stops the servers (each stops gracefully on SIGTERM or SIGINT).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            None => self.server.await,
+            Some((_, metrics)) => futures_util::future::try_join(self.server, metrics)
+                .await
+                .map(|_| ()),
+        }
     }
 }
 
@@ -209,11 +240,44 @@ fn blocking_threads_per_worker(config: &Config) -> usize {
         .max(2)
 }
 
+/// The `METRICS_ADDR` listener: `/metrics` and nothing else, on one worker.
+fn serve_metrics(
+    endpoint: MetricsEndpoint,
+    address: &str,
+    config: &Config,
+) -> Result<(u16, Server), StartupError> {
+    let listener = TcpListener::bind(address).map_err(|source| StartupError::Bind {
+        address: address.to_owned(),
+        source,
+    })?;
+    let port = listener.local_addr()?.port();
+    let endpoint = web::Data::new(endpoint);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(endpoint.clone())
+            .route("/metrics", web::get().to(metrics::scrape))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+            }))
+    })
+    .workers(1)
+    .shutdown_timeout(config.server.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    tracing::info!(
+        port,
+        "metrics at http://{}/metrics",
+        listener_display(address, port)
+    );
+    Ok((port, server))
+}
+
 fn serve(
     listener: TcpListener,
     state: SharedState,
     revoked: Arc<RevokedSessions>,
     revocations: RevocationFeed,
+    metrics: Option<MetricsEndpoint>,
     config: &Config,
 ) -> Result<Server, std::io::Error> {
     let revoked = web::Data::from(revoked);
@@ -240,6 +304,8 @@ fn serve(
     let quotas = web::Data::new(config.quotas);
     let trusted_proxies = web::Data::new(trusted_proxies);
     let cors_origins = config.server.cors_allowed_origins.clone();
+    let record_metrics = config.operations.metrics_exposed();
+    let metrics = metrics.map(web::Data::new);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(Condition::new(
@@ -247,9 +313,13 @@ fn serve(
                 cors(&cors_origins),
             ))
             .wrap(ErrorHandlers::new().default_handler(render_framework_errors))
-            // One line per request. Request lines carry no secrets: tokens travel in headers,
-            // cookies and bodies only.
-            .wrap(Logger::new(r#"%a "%r" %s %b %Dms"#))
+            .wrap(Condition::new(
+                record_metrics,
+                from_fn(metrics::record_request),
+            ))
+            // Every request runs in a span with its id; one line is logged when it is answered.
+            .wrap(TracingLogger::<RequestSpan>::new())
+            .wrap(from_fn(request_id::tag_request))
             .app_data(database.clone())
             .app_data(hasher.clone())
             .app_data(password_judge.clone())
@@ -273,6 +343,16 @@ fn serve(
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .configure(|routes| {
+                if let Some(metrics) = &metrics {
+                    routes.service(
+                        web::resource("/metrics")
+                            .app_data(metrics.clone())
+                            .route(web::get().to(metrics::scrape)),
+                    );
+                }
+            })
+            .configure(openapi::configure_docs)
             .service(
                 web::scope("/api")
                     // API responses are private to their caller; never cache them.

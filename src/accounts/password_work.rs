@@ -13,6 +13,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::operations::metrics;
+
 /// The nice value of the password threads: a tenth of the CPU share of a normal thread when
 /// both want to run.
 const NICENESS: i32 = 10;
@@ -57,8 +59,10 @@ impl PasswordWork {
         T: Send + 'static,
     {
         let (result, answer) = tokio::sync::oneshot::channel();
+        let queued_at = metrics::password_job_queued();
         self.jobs
             .send(Box::new(move || {
+                metrics::password_job_started(queued_at);
                 let _ = result.send(job());
             }))
             .map_err(|_| PasswordWorkLost)?;

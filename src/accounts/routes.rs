@@ -15,6 +15,7 @@ use crate::config::SessionSettings;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::operations::metrics::{self, LoginOutcome, RevocationReason};
 use crate::sessions::input::{TokenTransport, presented_device_token};
 use crate::sessions::revocations::RevocationFeed;
 use crate::sessions::store::ClientInfo;
@@ -112,6 +113,7 @@ pub async fn register(
         })
         .await?;
     tracing::info!(user_id = %user.id, "account registered");
+    metrics::registration();
     let device_token = devices.issue(&user.id);
     transport.token_response(
         &keys,
@@ -180,6 +182,11 @@ pub async fn login(
         client.ip_address.as_deref(),
     )
     .await?;
+    metrics::login(match &check {
+        PasswordCheck::Verified(_) => LoginOutcome::Ok,
+        PasswordCheck::Wrong => LoginOutcome::Failed,
+        PasswordCheck::Throttled(_) => LoginOutcome::Throttled,
+    });
     let user = verified_user(check, "email or password is incorrect")?;
 
     let policy = **settings;
@@ -299,7 +306,9 @@ pub async fn change_password(
             )?)
         })
         .await?;
-    revocations.after_local_revocation().await;
+    revocations
+        .after_local_revocation(RevocationReason::PasswordChange)
+        .await;
     tracing::warn!(
         user_id = %user.id,
         ip = client.ip_address.as_deref().unwrap_or("-"),

@@ -92,6 +92,15 @@ impl Database {
         Self { pool, sqlite }
     }
 
+    /// The pool's connections now (open, idle), for the metrics.
+    pub fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// Whether this database can be shared by several instances of the server (PostgreSQL),
     /// so state they must agree on belongs in it rather than in memory.
     pub fn is_shared(&self) -> bool {

@@ -100,5 +100,6 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> Result<Pool, std::io::Err
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(CONNECTION_TIMEOUT)
+        .event_handler(Box::new(crate::operations::metrics::PoolEvents))
         .build_unchecked(ConnectionManager::new(url.clone())))
 }

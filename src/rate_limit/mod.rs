@@ -31,6 +31,7 @@ use crate::client_addr::TrustedProxies;
 use crate::db::{self, Database};
 use crate::errors::ApiError;
 use crate::ids::UserId;
+use crate::operations::metrics::{self, RateLimit};
 
 /// The bucket an address draws on: the address itself for IPv4, its /64 for IPv6.
 pub fn bucket_of(address: IpAddr) -> IpAddr {
@@ -78,8 +79,9 @@ fn quota(per_minute: NonZeroU32, max_burst: u32) -> Quota {
     Quota::per_minute(per_minute).allow_burst(burst)
 }
 
-/// The answer for a client that must wait.
-fn too_many(wait: Duration) -> ApiError {
+/// The answer for a client that must wait, counted by the limit that refused it.
+fn too_many(limit: RateLimit, wait: Duration) -> ApiError {
+    metrics::rate_limited(limit);
     ApiError::TooManyRequests {
         retry_after_seconds: wait.as_secs_f64().ceil().max(1.0) as u64,
     }
@@ -122,7 +124,10 @@ impl AuthRateLimit {
         match &self.buckets {
             AuthBuckets::Off => Ok(()),
             AuthBuckets::InMemory(limiter) => limiter.check_key(&bucket).map_err(|not_until| {
-                too_many(not_until.wait_time_from(DefaultClock::default().now()))
+                too_many(
+                    RateLimit::Auth,
+                    not_until.wait_time_from(DefaultClock::default().now()),
+                )
             }),
             AuthBuckets::Shared(db, quota) => {
                 let (key, period, burst) = (
@@ -135,7 +140,7 @@ impl AuthRateLimit {
                         store::take(connection, &key, period, burst, db::now())
                     })
                     .await?;
-                wait.map_or(Ok(()), |wait| Err(too_many(wait)))
+                wait.map_or(Ok(()), |wait| Err(too_many(RateLimit::Auth, wait)))
             }
         }
     }
@@ -176,16 +181,25 @@ impl AuthRateLimit {
 /// A request whose client address cannot be known (no peer address) is refused.
 pub async fn limit_per_address(
     request: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(limit) = request.app_data::<web::Data<AuthRateLimit>>() {
-        let address = limit
+        let checked = match limit
             .trusted_proxies
             .client_ip(request.peer_addr(), request.headers())
-            .ok_or_else(|| ApiError::internal("the client address is unknown"))?;
-        limit.check(address).await?;
+        {
+            Some(address) => limit.check(address).await,
+            None => Err(ApiError::internal("the client address is unknown")),
+        };
+        // Answered here, as a response rather than an error, so the middleware further out
+        // (request id, metrics, access log) sees the 429 like any other answer.
+        if let Err(refused) = checked {
+            return Ok(request.error_response(refused).map_into_right_body());
+        }
     }
-    next.call(request).await
+    next.call(request)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Task writes per user: a token bucket per account, so one account (with any number of
@@ -209,9 +223,12 @@ impl TaskWriteLimit {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
-        limiter
-            .check_key(user)
-            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now())))
+        limiter.check_key(user).map_err(|not_until| {
+            too_many(
+                RateLimit::TaskWrites,
+                not_until.wait_time_from(DefaultClock::default().now()),
+            )
+        })
     }
 
     /// Drops the buckets that are full again, every [`PRUNE_INTERVAL`].

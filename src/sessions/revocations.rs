@@ -15,6 +15,7 @@ use chrono::NaiveDateTime;
 
 use super::store;
 use crate::db::{self, Database, DbResult};
+use crate::operations::metrics::{self, RevocationReason};
 use crate::tokens::RevokedSessions;
 use crate::tokens::access::CLOCK_LEEWAY_SECONDS;
 
@@ -64,9 +65,10 @@ impl RevocationFeed {
         Ok(())
     }
 
-    /// After a revocation made here: catch up now. A failure is logged and left to the poller,
-    /// since the revocation itself has been committed.
-    pub async fn after_local_revocation(&self) {
+    /// After a revocation made here: count it (by `reason`) and catch up now. A failure is
+    /// logged and left to the poller, since the revocation itself has been committed.
+    pub async fn after_local_revocation(&self, reason: RevocationReason) {
+        metrics::revocation(reason);
         if let Err(error) = self.catch_up().await {
             tracing::warn!(%error, "could not refresh the revoked sessions after a revocation");
         }

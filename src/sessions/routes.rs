@@ -16,6 +16,7 @@ use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::OptionalJson;
 use crate::ids::SessionId;
+use crate::operations::metrics::{self, RefreshOutcome, RevocationReason};
 use crate::timestamp::rfc3339;
 use crate::tokens::{AccessTokenKeys, AuthenticatedUser, SuccessorKey};
 
@@ -76,6 +77,11 @@ pub async fn refresh(
             refresh,
             retried,
         } => {
+            metrics::refresh(if retried {
+                RefreshOutcome::Retried
+            } else {
+                RefreshOutcome::Rotated
+            });
             if retried {
                 tracing::info!(
                     user_id = %holder.id,
@@ -93,7 +99,10 @@ pub async fn refresh(
             )
         }
         Rotation::ReuseDetected(owner) => {
-            revocations.after_local_revocation().await;
+            metrics::refresh(RefreshOutcome::ReuseDetected);
+            revocations
+                .after_local_revocation(RevocationReason::Reuse)
+                .await;
             tracing::warn!(
                 user_id = %owner.user_id,
                 session_id = %owner.session_id,
@@ -102,7 +111,10 @@ pub async fn refresh(
             );
             transport.refused(&settings, invalid_refresh_token(REUSED))
         }
-        Rotation::Invalid => transport.refused(&settings, invalid_refresh_token(NOT_USABLE)),
+        Rotation::Invalid => {
+            metrics::refresh(RefreshOutcome::Refused);
+            transport.refused(&settings, invalid_refresh_token(NOT_USABLE))
+        }
     }
 }
 
@@ -141,7 +153,9 @@ pub async fn logout(
             .transaction(move |connection| lifecycle::end_by_token(connection, &presented))
             .await?
     {
-        revocations.after_local_revocation().await;
+        revocations
+            .after_local_revocation(RevocationReason::Logout)
+            .await;
         tracing::warn!(user_id = %owner.user_id, session_id = %owner.session_id, "session revoked by logout");
     }
     Ok(transport.ended(&settings))
@@ -167,7 +181,9 @@ pub async fn logout_all(
     let revoked = db
         .write(move |connection| store::revoke_all_of(connection, &user_id, None))
         .await?;
-    revocations.after_local_revocation().await;
+    revocations
+        .after_local_revocation(RevocationReason::LogoutAll)
+        .await;
     tracing::warn!(user_id = %caller.user_id, revoked, "all sessions revoked");
     Ok(transport.ended(&settings))
 }
@@ -248,7 +264,9 @@ pub async fn revoke_session(
     if !revoked {
         return Err(ApiError::NotFound);
     }
-    revocations.after_local_revocation().await;
+    revocations
+        .after_local_revocation(RevocationReason::Revoke)
+        .await;
     tracing::warn!(user_id = %caller.user_id, %session_id, "session revoked by its owner");
     Ok(HttpResponse::NoContent().finish())
 }

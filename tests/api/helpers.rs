@@ -647,12 +647,35 @@ pub async fn start_instance(
     database: &Arc<TestDatabase>,
     overrides: &[(&str, &str)],
 ) -> Instance {
-    // A free port, handed to the process (the tiny window before it binds is harmless here).
-    let port = TcpListener::bind("127.0.0.1:0")
+    launch(database_url, database, overrides, Stdio::null()).await
+}
+
+/// Like [`start_instance`], with the process's log (its stdout) written to `log`.
+pub async fn start_instance_logging_to(
+    database_url: &str,
+    database: &Arc<TestDatabase>,
+    overrides: &[(&str, &str)],
+    log: &std::path::Path,
+) -> Instance {
+    let file = std::fs::File::create(log).expect("create the log file");
+    launch(database_url, database, overrides, Stdio::from(file)).await
+}
+
+/// A port free now, to hand to a process (the tiny window before it binds is harmless here).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
-        .port();
-    let bind_addr = format!("127.0.0.1:{port}");
+        .port()
+}
+
+async fn launch(
+    database_url: &str,
+    database: &Arc<TestDatabase>,
+    overrides: &[(&str, &str)],
+    stdout: Stdio,
+) -> Instance {
+    let bind_addr = format!("127.0.0.1:{}", free_port());
     let mut env = test_env(database_url, overrides);
     env.insert("BIND_ADDR".into(), bind_addr.clone());
     env.entry("RUST_LOG".into())
@@ -661,7 +684,7 @@ pub async fn start_instance(
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .envs(env)
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the binary");

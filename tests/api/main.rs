@@ -11,6 +11,7 @@ mod helpers;
 mod instances;
 mod isolation;
 mod openapi;
+mod operations;
 mod plans;
 mod properties;
 mod revocation;
