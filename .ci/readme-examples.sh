@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the shell examples of README.md's "Using the API" section, as written and in order,
+# Runs the shell examples of README.md's "Using the API" and "Operations" sections, as written and in order,
 # against a fresh release server on 127.0.0.1:8080. Any HTTP error fails the run: `curl` is
 # wrapped with --fail-with-body, and the whole script runs under `set -e`.
 set -euo pipefail
@@ -10,8 +10,8 @@ server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# The examples as a script: every ```sh block between the two headings.
-awk '/^## Using the API/{on=1} /^## Configuration/{on=0} on && /^```sh$/{block=1; next} block && /^```$/{block=0; print ""; next} block{print}' \
+# The examples as a script: every ```sh block of the "Using the API" and "Operations" sections.
+awk '/^## /{on = ($0 ~ /^## (Using the API|Operations)$/)} on && /^```sh$/{block=1; next} block && /^```$/{block=0; print ""; next} block{print}' \
   README.md > "$work/examples.sh"
 [ -s "$work/examples.sh" ] || { echo "no examples found in README.md" >&2; exit 1; }
 

@@ -12,7 +12,9 @@
 #     list, toggle, create and refresh (a real rotation, a new pair every time);
 #   - /healthz and the list while 8 connections register and change passwords with the slowest
 #     passwords to score;
-#   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create).
+#   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create);
+#   - the list with metrics off and on (METRICS_TOKEN), three alternating restarts each: the
+#     cost of recording them.
 # Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
 #
 # Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
@@ -55,13 +57,18 @@ case $backend in
   *) echo "usage: bench/run.sh sqlite|postgres" >&2; exit 2 ;;
 esac
 
-DATABASE_URL=$database_url JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
-  AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
-  ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn \
-  "$binary" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "$api/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+# start_server [ENV=VALUE...]: (re)starts the server on the benchmark's database.
+start_server() {
+  if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
+  env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
+    AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
+    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" \
+    "$binary" >> "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
+  curl -sf "$api/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+}
+start_server
 
 session=$(curl -sf -X POST "$api/api/auth/register" -H 'Content-Type: application/json' \
   -d '{"email": "bench@example.org", "password": "correct horse battery staple"}')
@@ -120,6 +127,20 @@ echo "== $backend: $mixed_accounts accounts for the mixed load"
 python3 "$BENCH_DIR/seed.py" tokens "$database_url" "$mixed_accounts" "$secret" "$work/access.tokens"
 run mixed 1000 mixed.lua ACCESS_TOKENS="$work/access.tokens"
 
+echo "== $backend: the list without and with metrics recorded (alternating restarts)"
+metrics_token=bench-metrics-token-0123456789abcdef
+for round in 1 2 3; do
+  start_server
+  run "list@metrics-off-$round" 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
+  start_server METRICS_TOKEN=$metrics_token
+  run "list@metrics-on-$round" 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
+  curl -sf -H "Authorization: Bearer $metrics_token" "$api/metrics" | grep -q '^http_requests_total{' \
+    || { echo "the metrics did not record the list" >&2; exit 1; }
+done
+median() { sort -n | sed -n 2p; }
+metrics_off=$(for round in 1 2 3; do value "list@metrics-off-$round" 64 rps; done | median)
+metrics_on=$(for round in 1 2 3; do value "list@metrics-on-$round" 64 rps; done | median)
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 echo
 echo "## $backend, $(nproc) cores, wrk -t$THREADS, ${seconds}s per run"
@@ -139,3 +160,4 @@ done
 echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 256 rps) at 256"
 echo "under a password-meter flood ($(value flood 8 rps) registrations and password changes/s with 128 l33t characters): /healthz p99 $(value healthz@flood 64 p99_ms) ms (alone: $(value healthz 64 p99_ms) ms), list $(ratio "$(value list@flood 64 rps)" "$(value list 64 rps)") of its throughput alone"
 echo "mixed, 1000 connections over $mixed_accounts accounts: $(value mixed 1000 rps) req/s, p50 $(value mixed 1000 p50_ms) ms, non-2xx $(value mixed 1000 non2xx)"
+echo "list with metrics recorded / without (median of 3 alternating runs, 64 connections): $(ratio "$metrics_on" "$metrics_off") ($metrics_on vs $metrics_off req/s)"

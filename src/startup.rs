@@ -341,8 +341,8 @@ fn serve(
             )
             // A path segment that is not the id it should be names nothing: 404.
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-            .route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz))
+            .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+            .service(web::resource("/readyz").route(web::get().to(health::readyz)))
             .configure(|routes| {
                 if let Some(metrics) = &metrics {
                     routes.service(
