@@ -114,6 +114,20 @@ pub struct Config {
     pub passwords: PasswordHashParams,
     pub quotas: Quotas,
     pub operations: OperationsSettings,
+    pub mail: MailSettings,
+}
+
+/// Where mail goes and what its links point at.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain; `?tls=required` for STARTTLS, `?tls=opportunistic`),
+    /// `smtps://user:pass@host:465`; unset: mail is logged (development) or unavailable
+    /// (production).
+    pub smtp_url: Option<String>,
+    /// The `From` of every message.
+    pub from: String,
+    /// Where the web client is reached, for links in mail.
+    pub public_url: String,
 }
 
 /// How the service shows itself to its operator: metrics and logs.
@@ -279,6 +293,24 @@ impl Config {
             quotas: Quotas {
                 tasks_per_user: parse_number(&get, "MAX_TASKS_PER_USER", 10_000)?,
                 task_writes_per_minute: parse_number(&get, "TASK_WRITES_PER_MINUTE", 600)?,
+            },
+            mail: MailSettings {
+                smtp_url: get("SMTP_URL"),
+                from: get("MAIL_FROM").unwrap_or_else(|| "todo-server <no-reply@localhost>".into()),
+                public_url: match get("PUBLIC_URL") {
+                    Some(url) => parse_origin(url.trim_end_matches('/')).ok_or_else(|| {
+                        ConfigError(format!(
+                            "PUBLIC_URL must be `http(s)://host[:port]`, not `{url}`"
+                        ))
+                    })?,
+                    None if app_env == AppEnv::Production && get("SMTP_URL").is_some() => {
+                        return Err(ConfigError(
+                            "PUBLIC_URL must be set when SMTP_URL is: mailed links point there"
+                                .into(),
+                        ));
+                    }
+                    None => "http://127.0.0.1:8080".into(),
+                },
             },
             operations: OperationsSettings {
                 metrics_addr: get("METRICS_ADDR"),

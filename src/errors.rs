@@ -67,6 +67,9 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    /// A flow that sends mail, on a server with no mail server configured.
+    #[error("this server cannot send mail; ask its operator to configure SMTP_URL")]
+    MailUnavailable,
     #[error("internal error")]
     Internal(String),
 }
@@ -144,6 +147,7 @@ impl ApiError {
             Self::Validation(_) => "validation_failed",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable => "service_unavailable",
+            Self::MailUnavailable => "mail_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -190,7 +194,7 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -40,6 +40,8 @@ use crate::tasks::routes as tasks;
         sessions::logout_all,
         accounts::me,
         accounts::change_password,
+        accounts::request_password_reset,
+        accounts::confirm_password_reset,
         sessions::list_sessions,
         sessions::revoke_session,
         tasks::list_tasks,

@@ -26,6 +26,7 @@ use crate::config::{Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
+use crate::mail::{MailDelivery, Mailer};
 use crate::operations::metrics::{self, MetricsEndpoint};
 use crate::operations::request_id::{self, RequestSpan};
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
@@ -106,7 +107,20 @@ impl Application {
         };
         // On the main listener only behind its token.
         let main_metrics = metrics.filter(|_| config.operations.metrics_token.is_some());
-        let server = serve(listener, state, revoked, revocations, main_metrics, config)?;
+        let mail = MailDelivery::new(
+            Mailer::from_settings(&config.mail, config.app_env)?,
+            config.mail.public_url.clone(),
+        );
+        mail.spawn_sender(database.clone());
+        let server = serve(
+            listener,
+            state,
+            revoked,
+            revocations,
+            main_metrics,
+            mail,
+            config,
+        )?;
         spawn_purge_task(database);
         tracing::info!(
             port,
@@ -278,8 +292,10 @@ fn serve(
     revoked: Arc<RevokedSessions>,
     revocations: RevocationFeed,
     metrics: Option<MetricsEndpoint>,
+    mail: MailDelivery,
     config: &Config,
 ) -> Result<Server, std::io::Error> {
+    let mail = web::Data::new(mail);
     let revoked = web::Data::from(revoked);
     let revocations = web::Data::new(revocations);
     let database = web::Data::new(state.database);
@@ -333,6 +349,7 @@ fn serve(
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())
             .app_data(quotas.clone())
+            .app_data(mail.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|error, _| {

@@ -115,6 +115,60 @@ impl ChangePasswordRequest {
     }
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[schema(value_type = String, format = Email, required = true)]
+    pub email: Option<String>,
+}
+
+impl PasswordResetRequest {
+    /// The address to send a link to. Only its syntax is judged here: whether it has an
+    /// account is never part of the answer.
+    pub fn parse(self) -> Result<Email, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors
+            .required(self.email, "email")
+            .and_then(|raw| errors.check(Email::parse(&raw)));
+        errors.finish_with(|| email)
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirmRequest {
+    /// The token from the mailed link.
+    #[schema(value_type = String, required = true, max_length = 256)]
+    pub token: Option<String>,
+    /// 8 to 128 characters, and not easy to guess.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
+    pub new_password: Option<String>,
+}
+
+/// A reset as sent: the token (any string; a wrong one simply matches nothing) and a new
+/// password that meets the length rules.
+#[derive(Debug)]
+pub struct PasswordResetConfirm {
+    pub token: String,
+    pub new_password: CandidatePassword,
+}
+
+impl PasswordResetConfirmRequest {
+    pub fn parse(self) -> Result<PasswordResetConfirm, ApiError> {
+        let mut errors = FieldErrors::default();
+        let token = errors.required(self.token, "token");
+        let new_password = errors
+            .required(self.new_password, "new_password")
+            .and_then(|raw| errors.check(CandidatePassword::parse(raw, "new_password")));
+        errors.finish_with(|| {
+            Some(PasswordResetConfirm {
+                token: token?,
+                new_password: new_password?,
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod input;
 pub mod login;
 pub mod password_hash;
+pub mod password_reset;
 pub mod password_work;
 pub mod routes;
 pub mod store;
@@ -51,5 +52,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .wrap(from_fn(limit_per_address))
                 .wrap(bearer_guard())
                 .route(web::post().to(routes::change_password)),
+        )
+        // Asking floods mailboxes and confirming guesses tokens: both limited per address.
+        .service(
+            web::resource("/password-reset")
+                .wrap(from_fn(limit_per_address))
+                .route(web::post().to(routes::request_password_reset)),
+        )
+        .service(
+            web::resource("/password-reset/confirm")
+                .wrap(from_fn(limit_per_address))
+                .route(web::post().to(routes::confirm_password_reset)),
         );
 }

@@ -1,20 +1,26 @@
-//! HTTP in and out for `/api/auth/register`, `/login`, `/me` and `/password`: parse the body,
-//! run the account rules, start or end sessions through `sessions/`, shape the answer.
+//! HTTP in and out for `/api/auth/register`, `/login`, `/me`, `/password` and
+//! `/password-reset`: parse the body, run the account rules, start or end sessions through
+//! `sessions/`, shape the answer.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::backoff::BackoffKey;
 use super::credentials::Email;
-use super::input::{ChangePasswordRequest, LoginRequest, RegisterRequest};
+use super::input::{
+    ChangePasswordRequest, LoginRequest, PasswordResetConfirmRequest, PasswordResetRequest,
+    RegisterRequest,
+};
 use super::login::{self, PasswordCheck};
 use super::password_hash::PasswordHasher;
-use super::store::{self, CreateUserError, User};
+use super::password_reset;
+use super::store::{self, CreateUserError, TokenPurpose, User};
 use super::strength::PasswordJudge;
 use crate::config::SessionSettings;
-use crate::db::Database;
+use crate::db::{self, Database};
 use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
+use crate::mail::MailDelivery;
 use crate::operations::metrics::{self, LoginOutcome, RevocationReason};
 use crate::sessions::input::{TokenTransport, presented_device_token};
 use crate::sessions::revocations::RevocationFeed;
@@ -22,7 +28,7 @@ use crate::sessions::store::ClientInfo;
 use crate::sessions::transport::{TokenResponse, UserView};
 use crate::sessions::{lifecycle, store as session_store};
 use crate::timestamp::rfc3339;
-use crate::tokens::{AccessTokenKeys, AuthenticatedUser, DeviceTokens};
+use crate::tokens::{AccessTokenKeys, AuthenticatedUser, DeviceTokens, sha256_hex};
 
 impl From<&User> for UserView {
     fn from(user: &User) -> Self {
@@ -315,5 +321,126 @@ pub async fn change_password(
         other_sessions_revoked = revoked,
         "password changed"
     );
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The answer to a reset request, whatever the address.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ResetRequested {
+    /// Always `accepted`.
+    pub status: &'static str,
+}
+
+fn mail_unavailable() -> ApiError {
+    ApiError::MailUnavailable
+}
+
+fn invalid_reset_token() -> ApiError {
+    ApiError::bad_request(
+        "invalid_reset_token",
+        "this reset link is invalid, used or expired; ask for a new one",
+    )
+}
+
+/// Ask for a password reset link by mail. The answer is the same, in content and timing, for
+/// every address: whether it has an account is never revealed.
+#[utoipa::path(
+    post, path = "/api/auth/password-reset", tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a link valid for 30 minutes is on its way (at most one a minute per account)", body = ResetRequested),
+        (status = 422, description = "Not an email address", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+        (status = 503, description = "No mail server is configured (`mail_unavailable`)", body = ErrorBody),
+    )
+)]
+pub async fn request_password_reset(
+    db: web::Data<Database>,
+    mail: web::Data<MailDelivery>,
+    Json(request): Json<PasswordResetRequest>,
+) -> ApiResult<HttpResponse> {
+    if !mail.available() {
+        return Err(mail_unavailable());
+    }
+    let email = request.parse()?;
+    // Decided after answering, so the answer's timing cannot tell addresses apart.
+    let (db, mail) = (db.into_inner(), mail.into_inner());
+    actix_web::rt::spawn(async move {
+        if let Err(error) = password_reset::start(&db, &mail, email).await {
+            tracing::warn!(%error, "could not issue a password reset link");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(ResetRequested { status: "accepted" }))
+}
+
+/// Set a new password with the token of a reset link. Every session of the account ends and
+/// its login back-off is cleared.
+#[utoipa::path(
+    post, path = "/api/auth/password-reset/confirm", tag = "auth",
+    request_body = PasswordResetConfirmRequest,
+    responses(
+        (status = 204, description = "The password is changed; log in with it"),
+        (status = 400, description = "The token is wrong, used, replaced by a newer link or expired (`invalid_reset_token`)", body = ErrorBody),
+        (status = 422, description = "Missing fields, or a new password that is too short, too long or too easy to guess", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn confirm_password_reset(
+    judge: web::Data<PasswordJudge>,
+    hasher: web::Data<PasswordHasher>,
+    db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
+    Json(request): Json<PasswordResetConfirmRequest>,
+) -> ApiResult<HttpResponse> {
+    let confirm = request.parse()?;
+    let token_hash = sha256_hex(&confirm.token);
+    let lookup = token_hash.clone();
+    let user = db
+        .read(move |connection| {
+            match store::token_holder(connection, &lookup, TokenPurpose::PasswordReset, db::now())?
+            {
+                Some(user_id) => store::find_by_id(connection, &user_id),
+                None => Ok(None),
+            }
+        })
+        .await?
+        .ok_or_else(invalid_reset_token)?;
+    let new_password = judge
+        .judge(
+            confirm.new_password,
+            "new_password",
+            user.email.clone(),
+            user.name.clone(),
+        )
+        .await?
+        .map_err(|weak| ApiError::Validation(vec![weak]))?;
+    let new_hash = hasher
+        .run(move |hasher| hasher.hash(new_password.expose()))
+        .await?
+        .map_err(ApiError::internal)?;
+    let backoff = BackoffKey::for_email(&user.email);
+    let revoked = db
+        .transaction(move |connection| {
+            // Used up first: of two uses of one link, one gets here.
+            let Some(user_id) = store::consume_token(
+                connection,
+                &token_hash,
+                TokenPurpose::PasswordReset,
+                db::now(),
+            )?
+            else {
+                return Err(invalid_reset_token());
+            };
+            if !store::update_password(connection, &user_id, &new_hash)? {
+                return Err(invalid_reset_token());
+            }
+            store::reset_backoff(connection, &backoff)?;
+            Ok(session_store::revoke_all_of(connection, &user_id, None)?)
+        })
+        .await?;
+    revocations
+        .after_local_revocation(RevocationReason::PasswordReset)
+        .await;
+    tracing::warn!(user_id = %user.id, sessions_revoked = revoked, "password reset by mailed link");
     Ok(HttpResponse::NoContent().finish())
 }

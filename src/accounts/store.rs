@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::backoff::{self, BackoffKey};
 use super::credentials::{DisplayName, Email};
-use crate::db::schema::{login_throttles, users};
+use crate::db::schema::{account_tokens, login_throttles, users};
 use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::UserId;
 
@@ -203,4 +203,99 @@ pub fn purge_stale_backoff(connection: &mut AnyConnection) -> DbResult<usize> {
         diesel::delete(login_throttles::table.filter(login_throttles::last_failed_at.lt(cutoff)))
             .execute(connection)?,
     )
+}
+
+/// What a one-time token mailed to a user is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    PasswordReset,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// When the user's latest token for `purpose` was issued, if one is live.
+pub fn latest_token_issued_at(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+) -> DbResult<Option<NaiveDateTime>> {
+    Ok(account_tokens::table
+        .filter(account_tokens::user_id.eq(user_id.as_str()))
+        .filter(account_tokens::purpose.eq(purpose.as_str()))
+        .select(account_tokens::created_at)
+        .order(account_tokens::created_at.desc())
+        .first::<StoredTime>(connection)
+        .optional()?
+        .map(NaiveDateTime::from))
+}
+
+/// Stores a new token for `purpose` and deletes the user's older ones: only the latest link
+/// works.
+pub fn replace_token(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    purpose: TokenPurpose,
+    token_hash: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> DbResult<()> {
+    diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(user_id.as_str()))
+            .filter(account_tokens::purpose.eq(purpose.as_str())),
+    )
+    .execute(connection)?;
+    diesel::insert_into(account_tokens::table)
+        .values((
+            account_tokens::token_hash.eq(token_hash),
+            account_tokens::user_id.eq(user_id.as_str()),
+            account_tokens::purpose.eq(purpose.as_str()),
+            account_tokens::created_at.eq(now),
+            account_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// The user a live token for `purpose` belongs to, without using it up.
+pub fn token_holder(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> DbResult<Option<UserId>> {
+    Ok(account_tokens::table
+        .find(token_hash)
+        .filter(account_tokens::purpose.eq(purpose.as_str()))
+        .filter(account_tokens::expires_at.gt(now))
+        .select(account_tokens::user_id)
+        .first::<String>(connection)
+        .optional()?
+        .map(UserId::from))
+}
+
+/// Uses the token up: deleted if it is live, and its user returned; `None` if it was used,
+/// replaced, expired or never issued. One statement, so of two concurrent uses one wins.
+pub fn consume_token(
+    connection: &mut AnyConnection,
+    token_hash: &str,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> DbResult<Option<UserId>> {
+    Ok(diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::token_hash.eq(token_hash))
+            .filter(account_tokens::purpose.eq(purpose.as_str()))
+            .filter(account_tokens::expires_at.gt(now)),
+    )
+    .returning(account_tokens::user_id)
+    .get_result::<String>(connection)
+    .optional()?
+    .map(UserId::from))
 }

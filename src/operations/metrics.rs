@@ -163,7 +163,7 @@ fn describe() {
     );
     describe_counter!(
         AUTH_REVOCATIONS,
-        "Session revocations by reason: logout, logout_all, revoke, password_change, reuse"
+        "Session revocations by reason: logout, logout_all, revoke, password_change, password_reset, reuse"
     );
     describe_counter!(
         RATE_LIMITED,
@@ -283,6 +283,7 @@ pub enum RevocationReason {
     LogoutAll,
     Revoke,
     PasswordChange,
+    PasswordReset,
     Reuse,
 }
 
@@ -292,6 +293,7 @@ pub fn revocation(reason: RevocationReason) {
         RevocationReason::LogoutAll => "logout_all",
         RevocationReason::Revoke => "revoke",
         RevocationReason::PasswordChange => "password_change",
+        RevocationReason::PasswordReset => "password_reset",
         RevocationReason::Reuse => "reuse",
     };
     counter!(AUTH_REVOCATIONS, "reason" => reason).increment(1);

@@ -51,9 +51,7 @@ pub struct RefreshToken(String);
 impl RefreshToken {
     /// 256 bits from the operating system's CSPRNG, base64url without padding (43 characters).
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Self(URL_SAFE_NO_PAD.encode(bytes))
+        Self(random_256_bits())
     }
 
     /// The token that replaces this one when it is rotated: the same every time it is asked
@@ -86,6 +84,14 @@ impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RefreshToken(<redacted>)")
     }
+}
+
+/// 256 bits from the operating system's CSPRNG, base64url without padding (43 characters):
+/// refresh tokens and the one-time tokens of mailed links.
+pub fn random_256_bits() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Lower-case hex SHA-256: how secrets and personal values are stored when only equality

@@ -477,6 +477,8 @@ pub fn registered_routes() -> Vec<(Method, &'static str, bool)> {
         (Method::POST, "/api/auth/login", false),
         (Method::POST, "/api/auth/refresh", false),
         (Method::POST, "/api/auth/logout", false),
+        (Method::POST, "/api/auth/password-reset", false),
+        (Method::POST, "/api/auth/password-reset/confirm", false),
         (Method::GET, "/healthz", false),
         (Method::GET, "/readyz", false),
         (Method::GET, "/api/auth/me", true),
