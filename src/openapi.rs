@@ -42,6 +42,8 @@ use crate::tasks::routes as tasks;
         accounts::change_password,
         accounts::request_password_reset,
         accounts::confirm_password_reset,
+        accounts::delete_account,
+        accounts::export_account,
         sessions::list_sessions,
         sessions::revoke_session,
         tasks::list_tasks,
@@ -56,7 +58,7 @@ use crate::tasks::routes as tasks;
     ),
     components(schemas(crate::errors::ErrorBody, crate::errors::ErrorDetail, crate::errors::FieldError)),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Accounts and sessions"), (name = "tasks", description = "The caller's tasks"), (name = "health", description = "Probes for load balancers and orchestrators"))
+    tags((name = "auth", description = "Accounts and sessions"), (name = "tasks", description = "The caller's tasks"), (name = "account", description = "The caller's account as a whole: export and deletion"), (name = "health", description = "Probes for load balancers and orchestrators"))
 )]
 struct ApiDoc;
 

@@ -36,6 +36,9 @@ use crate::{health, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long a deleted account's stripped row (and its revoked sessions) stays: far longer than
+/// any instance needs to learn of the revocations.
+const DELETED_ACCOUNT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -380,6 +383,7 @@ fn serve(
                             .configure(accounts::configure)
                             .configure(sessions::configure),
                     )
+                    .service(web::scope("/account").configure(accounts::configure_account))
                     .configure(tasks::configure)
                     .default_service(web::to(|| async {
                         Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
@@ -412,18 +416,23 @@ fn spawn_purge_task(db: Database) {
                 .transaction(|connection| {
                     let sessions = sessions::store::purge_expired(connection)?;
                     let backoff = accounts::store::purge_stale_backoff(connection)?;
+                    let deleted = accounts::store::purge_deleted_accounts(
+                        connection,
+                        db::now() - db::span(DELETED_ACCOUNT_RETENTION),
+                    )?;
                     db::refresh_statistics(connection)?;
-                    Ok::<_, DbError>((sessions, backoff))
+                    Ok::<_, DbError>((sessions, backoff, deleted))
                 })
                 .await;
             match purged {
-                Ok((sessions, backoff))
-                    if sessions.refresh_tokens + sessions.sessions + backoff > 0 =>
+                Ok((sessions, backoff, deleted))
+                    if sessions.refresh_tokens + sessions.sessions + backoff + deleted > 0 =>
                 {
                     tracing::info!(
                         tokens = sessions.refresh_tokens,
                         sessions = sessions.sessions,
                         throttles = backoff,
+                        deleted_accounts = deleted,
                         "purged expired sessions and stale login back-off"
                     );
                 }

@@ -117,6 +117,22 @@ impl ChangePasswordRequest {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    /// The account's current password, to confirm.
+    #[schema(value_type = String, required = true)]
+    pub password: Option<String>,
+}
+
+impl DeleteAccountRequest {
+    pub fn parse(self) -> Result<String, ApiError> {
+        let mut errors = FieldErrors::default();
+        let password = errors.required(self.password, "password");
+        errors.finish_with(|| password)
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
     #[schema(value_type = String, format = Email, required = true)]
     pub email: Option<String>,

@@ -28,6 +28,21 @@ use actix_web::web;
 use crate::rate_limit::limit_per_address;
 use crate::tokens::bearer_guard;
 
+/// Mounts `/api/account`: the caller's own account, as a whole.
+pub fn configure_account(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::resource("")
+                .wrap(bearer_guard())
+                .route(web::delete().to(routes::delete_account)),
+        )
+        .service(
+            web::resource("/export")
+                .wrap(bearer_guard())
+                .route(web::get().to(routes::export_account)),
+        );
+}
+
 /// Mounts the account routes inside the `/api/auth` scope. Register, login and password change
 /// guess or mint credentials, so they are rate limited per address.
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -8,8 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::backoff::BackoffKey;
 use super::credentials::Email;
 use super::input::{
-    ChangePasswordRequest, LoginRequest, PasswordResetConfirmRequest, PasswordResetRequest,
-    RegisterRequest,
+    ChangePasswordRequest, DeleteAccountRequest, LoginRequest, PasswordResetConfirmRequest,
+    PasswordResetRequest, RegisterRequest,
 };
 use super::login::{self, PasswordCheck};
 use super::password_hash::PasswordHasher;
@@ -443,4 +443,185 @@ pub async fn confirm_password_reset(
         .await;
     tracing::warn!(user_id = %user.id, sessions_revoked = revoked, "password reset by mailed link");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Delete the caller's account, confirmed with its password: its tasks, sessions and tokens
+/// are gone, its access tokens stop as sessions' do, and the address can register again.
+#[utoipa::path(
+    delete, path = "/api/account", tag = "account",
+    request_body = DeleteAccountRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid access token, or a wrong password (`invalid_credentials`)", body = ErrorBody),
+        (status = 422, description = "No password", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn delete_account(
+    caller: AuthenticatedUser,
+    hasher: web::Data<PasswordHasher>,
+    db: web::Data<Database>,
+    revocations: web::Data<RevocationFeed>,
+    client: ClientInfo,
+    Json(request): Json<DeleteAccountRequest>,
+) -> ApiResult<HttpResponse> {
+    let password = request.parse()?;
+    let user_id = caller.user_id.clone();
+    let user = db
+        .read(move |connection| store::find_by_id(connection, &user_id))
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    // The same check and back-off as a login: a stolen access token alone cannot delete.
+    let key = BackoffKey::for_email(&user.email);
+    let check = login::check_password::<ApiError>(
+        &db,
+        &hasher,
+        &key,
+        password,
+        Some(user),
+        client.ip_address.as_deref(),
+    )
+    .await?;
+    let user = verified_user(check, "the password is incorrect")?;
+    let user_id = user.id.clone();
+    let erased = db
+        .transaction(move |connection| {
+            let erased = store::erase_account(connection, &user_id, db::now())?;
+            store::reset_backoff(connection, &key)?;
+            Ok::<_, ApiError>(erased)
+        })
+        .await?;
+    if !erased {
+        return Err(ApiError::invalid_token());
+    }
+    revocations
+        .after_local_revocation(RevocationReason::AccountDeleted)
+        .await;
+    tracing::warn!(user_id = %user.id, "account deleted by its owner");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// How many tasks the export reads and writes at a time: what it holds in memory.
+const EXPORT_PAGE: i64 = 500;
+
+/// Everything the service holds about the caller, as one JSON document (GDPR Art. 20):
+/// `{"format", "exported_at", "user", "tasks": [...]}`. Streamed a page of tasks at a time, so a
+/// long list never sits in memory.
+#[utoipa::path(
+    get, path = "/api/account/export", tag = "account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account and every task, as a download", body = AccountExport),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
+pub async fn export_account(
+    caller: AuthenticatedUser,
+    db: web::Data<Database>,
+) -> ApiResult<HttpResponse> {
+    let user_id = caller.user_id.clone();
+    let user = db
+        .read(move |connection| store::find_by_id(connection, &user_id))
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    let head = serde_json::json!({
+        "format": "todo-server export 1",
+        "exported_at": rfc3339(db::now()),
+        "user": UserView::from(&user),
+    });
+    let mut opening = serde_json::to_vec(&head).map_err(ApiError::internal)?;
+    // `{…, "user": {…}}` becomes `{…, "user": {…}, "tasks": [`: the tasks follow.
+    opening.pop();
+    opening.extend_from_slice(br#","tasks":["#);
+    let pages = futures_util::stream::unfold(ExportState::Opening(opening), move |state| {
+        let (db, owner) = (db.clone(), caller.user_id.clone());
+        async move { state.next(&db, owner).await }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"todo-export.json\"",
+        ))
+        .streaming(pages))
+}
+
+/// The shape of the export, for the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountExport {
+    /// `todo-server export 1`.
+    pub format: String,
+    #[schema(format = DateTime)]
+    pub exported_at: String,
+    pub user: UserView,
+    pub tasks: Vec<crate::tasks::routes::TaskView>,
+}
+
+/// Where the export stream is: the opening still to send, the page after `cursor`, or done.
+enum ExportState {
+    Opening(Vec<u8>),
+    Tasks {
+        cursor: Option<crate::tasks::list::Cursor>,
+        first: bool,
+    },
+    Done,
+}
+
+impl ExportState {
+    async fn next(
+        self,
+        db: &Database,
+        owner: crate::ids::UserId,
+    ) -> Option<(Result<actix_web::web::Bytes, ApiError>, Self)> {
+        use crate::tasks::list::{ListRequest, StatusFilter};
+        match self {
+            Self::Done => None,
+            Self::Opening(bytes) => Some((
+                Ok(bytes.into()),
+                Self::Tasks {
+                    cursor: None,
+                    first: true,
+                },
+            )),
+            Self::Tasks { cursor, first } => {
+                let request = ListRequest {
+                    status: StatusFilter::All,
+                    limit: EXPORT_PAGE,
+                    cursor,
+                };
+                let page = db
+                    .read(move |connection| crate::tasks::store::list(connection, &owner, &request))
+                    .await;
+                let (tasks, next) = match page {
+                    Ok(page) => page,
+                    // The download ends unfinished (the client sees a truncated document).
+                    Err(error) => return Some((Err(error.into()), Self::Done)),
+                };
+                let mut chunk = Vec::with_capacity(tasks.len() * 200);
+                for (index, task) in tasks.into_iter().enumerate() {
+                    if !(first && index == 0) {
+                        chunk.push(b',');
+                    }
+                    let view = crate::tasks::routes::TaskView::from(task);
+                    if let Err(error) = serde_json::to_writer(&mut chunk, &view) {
+                        return Some((Err(ApiError::internal(error)), Self::Done));
+                    }
+                }
+                match next {
+                    Some(cursor) => Some((
+                        Ok(chunk.into()),
+                        Self::Tasks {
+                            cursor: Some(cursor),
+                            first: false,
+                        },
+                    )),
+                    None => {
+                        chunk.extend_from_slice(b"]}");
+                        Some((Ok(chunk.into()), Self::Done))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::backoff::{self, BackoffKey};
 use super::credentials::{DisplayName, Email};
-use crate::db::schema::{account_tokens, login_throttles, users};
+use crate::db::schema::{account_tokens, login_throttles, refresh_tokens, sessions, tasks, users};
 use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::UserId;
 
@@ -86,9 +86,11 @@ pub fn find_by_email(connection: &mut AnyConnection, email: &Email) -> DbResult<
         .optional()?)
 }
 
+/// The user, unless the account was deleted.
 pub fn find_by_id(connection: &mut AnyConnection, user_id: &UserId) -> DbResult<Option<User>> {
     Ok(users::table
         .find(user_id.as_str())
+        .filter(users::deleted_at.is_null())
         .select(User::as_select())
         .first(connection)
         .optional()?)
@@ -298,4 +300,56 @@ pub fn consume_token(
     .get_result::<String>(connection)
     .optional()?
     .map(UserId::from))
+}
+
+/// Deletes an account: its tasks, one-time tokens and refresh tokens at once; its sessions
+/// marked revoked (so every instance refuses their access tokens); and its row stripped of
+/// personal data (email, name, password hash), freeing the address. `false` if it was already
+/// deleted. The stripped row and the revoked sessions go with [`purge_deleted_accounts`].
+pub fn erase_account(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> DbResult<bool> {
+    let erased = diesel::update(
+        users::table
+            .find(user_id.as_str())
+            .filter(users::deleted_at.is_null()),
+    )
+    .set((
+        // Unique like the address was, and never a valid address.
+        users::email.eq(format!("deleted:{user_id}")),
+        users::name.eq(None::<String>),
+        users::password_hash.eq(""),
+        users::deleted_at.eq(now),
+        users::updated_at.eq(now),
+    ))
+    .execute(connection)?;
+    if erased == 0 {
+        return Ok(false);
+    }
+    diesel::delete(tasks::table.filter(tasks::user_id.eq(user_id.as_str()))).execute(connection)?;
+    diesel::delete(account_tokens::table.filter(account_tokens::user_id.eq(user_id.as_str())))
+        .execute(connection)?;
+    let owned_sessions = sessions::table
+        .filter(sessions::user_id.eq(user_id.as_str()))
+        .select(sessions::id);
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(owned_sessions)))
+        .execute(connection)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id.as_str()))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(connection)?;
+    Ok(true)
+}
+
+/// Removes the rows of accounts deleted before `before`, and by cascade their sessions.
+pub fn purge_deleted_accounts(
+    connection: &mut AnyConnection,
+    before: NaiveDateTime,
+) -> DbResult<usize> {
+    Ok(diesel::delete(users::table.filter(users::deleted_at.lt(before))).execute(connection)?)
 }

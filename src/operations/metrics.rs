@@ -163,7 +163,7 @@ fn describe() {
     );
     describe_counter!(
         AUTH_REVOCATIONS,
-        "Session revocations by reason: logout, logout_all, revoke, password_change, password_reset, reuse"
+        "Session revocations by reason: logout, logout_all, revoke, password_change, password_reset, account_deleted, reuse"
     );
     describe_counter!(
         RATE_LIMITED,
@@ -284,6 +284,7 @@ pub enum RevocationReason {
     Revoke,
     PasswordChange,
     PasswordReset,
+    AccountDeleted,
     Reuse,
 }
 
@@ -294,6 +295,7 @@ pub fn revocation(reason: RevocationReason) {
         RevocationReason::Revoke => "revoke",
         RevocationReason::PasswordChange => "password_change",
         RevocationReason::PasswordReset => "password_reset",
+        RevocationReason::AccountDeleted => "account_deleted",
         RevocationReason::Reuse => "reuse",
     };
     counter!(AUTH_REVOCATIONS, "reason" => reason).increment(1);

@@ -486,6 +486,8 @@ pub fn registered_routes() -> Vec<(Method, &'static str, bool)> {
         (Method::POST, "/api/auth/password", true),
         (Method::GET, "/api/auth/sessions", true),
         (Method::DELETE, "/api/auth/sessions/{session_id}", true),
+        (Method::DELETE, "/api/account", true),
+        (Method::GET, "/api/account/export", true),
         (Method::GET, "/api/tasks", true),
         (Method::POST, "/api/tasks", true),
         (Method::GET, "/api/tasks/{task_id}", true),

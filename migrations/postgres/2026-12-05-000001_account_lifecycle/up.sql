@@ -1,3 +1,9 @@
+-- A deleted account keeps, for a day, a row with no personal data left (email replaced, name
+-- and password hash cleared) so that its sessions can be marked revoked, which is how every
+-- instance learns to refuse their access tokens (sessions/revocations.rs); the purge task
+-- then deletes the row and, by cascade, its sessions.
+ALTER TABLE users ADD COLUMN deleted_at TIMESTAMP;
+
 -- One-time links mailed to a user (password reset; email verification later). Only the
 -- SHA-256 of the token is stored; a row is deleted when it is used, replaced or expired.
 CREATE TABLE account_tokens (
