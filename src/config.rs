@@ -115,6 +115,14 @@ pub struct Config {
     pub quotas: Quotas,
     pub operations: OperationsSettings,
     pub mail: MailSettings,
+    pub accounts: AccountSettings,
+}
+
+/// What an account must do before it may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// Registration answers 202 without tokens, and login waits for the mailed link.
+    pub require_email_verification: bool,
 }
 
 /// Where mail goes and what its links point at.
@@ -294,6 +302,9 @@ impl Config {
                 tasks_per_user: parse_number(&get, "MAX_TASKS_PER_USER", 10_000)?,
                 task_writes_per_minute: parse_number(&get, "TASK_WRITES_PER_MINUTE", 600)?,
             },
+            accounts: AccountSettings {
+                require_email_verification: parse_bool(&get, "REQUIRE_EMAIL_VERIFICATION", false)?,
+            },
             mail: MailSettings {
                 smtp_url: get("SMTP_URL"),
                 from: get("MAIL_FROM").unwrap_or_else(|| "todo-server <no-reply@localhost>".into()),
@@ -343,6 +354,15 @@ impl Config {
         if lifetimes.iter().any(|lifetime| *lifetime > ten_years) {
             return Err(ConfigError(
                 "token and session lifetimes must be at most ten years".into(),
+            ));
+        }
+        if self.accounts.require_email_verification
+            && self.app_env == AppEnv::Production
+            && self.mail.smtp_url.is_none()
+        {
+            return Err(ConfigError(
+                "REQUIRE_EMAIL_VERIFICATION needs SMTP_URL in production: nobody could verify"
+                    .into(),
             ));
         }
         if self.database.pool_size == 0 {
@@ -576,5 +596,32 @@ mod tests {
         assert_eq!(LogFormat::parse(Some("JSON")).unwrap(), LogFormat::Json);
         let error = config_from(&[("LOG_FORMAT", "xml")]).unwrap_err();
         assert!(error.0.contains("LOG_FORMAT"), "{error}");
+    }
+
+    #[test]
+    fn requiring_verification_in_production_needs_a_mail_server() {
+        let error = config_from(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", SECRET),
+            ("REQUIRE_EMAIL_VERIFICATION", "true"),
+        ])
+        .unwrap_err();
+        assert!(error.0.contains("SMTP_URL"), "{error}");
+        let error = config_from(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", SECRET),
+            ("SMTP_URL", "smtp://mail.example.org:25"),
+        ])
+        .unwrap_err();
+        assert!(error.0.contains("PUBLIC_URL"), "{error}");
+        let config = config_from(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", SECRET),
+            ("SMTP_URL", "smtp://mail.example.org:25"),
+            ("PUBLIC_URL", "https://todo.example.org/"),
+            ("REQUIRE_EMAIL_VERIFICATION", "true"),
+        ])
+        .unwrap();
+        assert_eq!(config.mail.public_url, "https://todo.example.org");
     }
 }

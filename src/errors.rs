@@ -67,6 +67,11 @@ pub enum ApiError {
     TooManyRequests { retry_after_seconds: u64 },
     #[error("the service is temporarily unavailable")]
     Unavailable,
+    /// The password was right, but the address was never verified and must be.
+    #[error(
+        "confirm your email address first: follow the link we mailed you, or ask for a new one"
+    )]
+    EmailNotVerified,
     /// A flow that sends mail, on a server with no mail server configured.
     #[error("this server cannot send mail; ask its operator to configure SMTP_URL")]
     MailUnavailable,
@@ -148,6 +153,7 @@ impl ApiError {
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable => "service_unavailable",
             Self::MailUnavailable => "mail_unavailable",
+            Self::EmailNotVerified => "email_not_verified",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -195,6 +201,7 @@ impl ResponseError for ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::EmailNotVerified => StatusCode::FORBIDDEN,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -42,6 +42,8 @@ use crate::tasks::routes as tasks;
         accounts::change_password,
         accounts::request_password_reset,
         accounts::confirm_password_reset,
+        accounts::verify_email,
+        accounts::resend_verification,
         accounts::delete_account,
         accounts::export_account,
         sessions::list_sessions,

@@ -321,6 +321,7 @@ fn serve(
     task_write_limit.spawn_pruning();
     let task_write_limit = web::Data::new(task_write_limit);
     let quotas = web::Data::new(config.quotas);
+    let account_settings = web::Data::new(config.accounts);
     let trusted_proxies = web::Data::new(trusted_proxies);
     let cors_origins = config.server.cors_allowed_origins.clone();
     let record_metrics = config.operations.metrics_exposed();
@@ -353,6 +354,7 @@ fn serve(
             .app_data(task_write_limit.clone())
             .app_data(quotas.clone())
             .app_data(mail.clone())
+            .app_data(account_settings.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
             .app_data(
                 web::QueryConfig::default().error_handler(|error, _| {

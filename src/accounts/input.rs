@@ -117,6 +117,36 @@ impl ChangePasswordRequest {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token from the mailed link.
+    #[schema(value_type = String, required = true, max_length = 256)]
+    pub token: Option<String>,
+}
+
+impl VerifyEmailRequest {
+    pub fn parse(self) -> Result<String, ApiError> {
+        let mut errors = FieldErrors::default();
+        let token = errors.required(self.token, "token");
+        errors.finish_with(|| token)
+    }
+}
+
+/// Without a bearer token, the address to send a new link to.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendVerificationRequest {
+    #[schema(value_type = String, format = Email)]
+    pub email: Option<String>,
+}
+
+impl ResendVerificationRequest {
+    pub fn parse(self) -> Result<Email, ApiError> {
+        PasswordResetRequest { email: self.email }.parse()
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The account's current password, to confirm.
     #[schema(value_type = String, required = true)]

@@ -13,6 +13,7 @@
 
 pub mod backoff;
 pub mod credentials;
+pub mod email_verification;
 pub mod input;
 pub mod login;
 pub mod password_hash;
@@ -26,7 +27,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web;
 
 use crate::rate_limit::limit_per_address;
-use crate::tokens::bearer_guard;
+use crate::tokens::{bearer_guard, optional_bearer_guard};
 
 /// Mounts `/api/account`: the caller's own account, as a whole.
 pub fn configure_account(config: &mut web::ServiceConfig) {
@@ -67,6 +68,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .wrap(from_fn(limit_per_address))
                 .wrap(bearer_guard())
                 .route(web::post().to(routes::change_password)),
+        )
+        .service(
+            web::resource("/verify-email")
+                .wrap(from_fn(limit_per_address))
+                .route(web::post().to(routes::verify_email)),
+        )
+        .service(
+            web::resource("/verify-email/resend")
+                .wrap(from_fn(limit_per_address))
+                .wrap(optional_bearer_guard())
+                .route(web::post().to(routes::resend_verification)),
         )
         // Asking floods mailboxes and confirming guesses tokens: both limited per address.
         .service(

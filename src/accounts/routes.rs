@@ -9,17 +9,17 @@ use super::backoff::BackoffKey;
 use super::credentials::Email;
 use super::input::{
     ChangePasswordRequest, DeleteAccountRequest, LoginRequest, PasswordResetConfirmRequest,
-    PasswordResetRequest, RegisterRequest,
+    PasswordResetRequest, RegisterRequest, ResendVerificationRequest, VerifyEmailRequest,
 };
 use super::login::{self, PasswordCheck};
 use super::password_hash::PasswordHasher;
-use super::password_reset;
 use super::store::{self, CreateUserError, TokenPurpose, User};
 use super::strength::PasswordJudge;
-use crate::config::SessionSettings;
+use super::{email_verification, password_reset};
+use crate::config::{AccountSettings, SessionSettings};
 use crate::db::{self, Database};
 use crate::errors::{ApiError, ApiResult, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, OptionalJson};
 use crate::mail::MailDelivery;
 use crate::operations::metrics::{self, LoginOutcome, RevocationReason};
 use crate::sessions::input::{TokenTransport, presented_device_token};
@@ -37,6 +37,7 @@ impl From<&User> for UserView {
             email: user.email.clone(),
             name: user.name.clone(),
             created_at: rfc3339(user.created_at),
+            email_verified: user.email_verified_at.is_some(),
         }
     }
 }
@@ -71,6 +72,7 @@ fn verified_user(check: PasswordCheck, wrong: &str) -> ApiResult<User> {
     params(("X-Token-Transport" = Option<String>, Header, description = "`cookie` to receive the refresh token as an HttpOnly cookie")),
     responses(
         (status = 201, description = "Account created", body = TokenResponse),
+        (status = 202, description = "With REQUIRE_EMAIL_VERIFICATION, for every address: a new one gets a verification link, a taken one's owner a notice", body = VerificationPending),
         (status = 409, description = "Email already registered", body = ErrorBody),
         (status = 422, description = "Invalid email, password or name", body = ErrorBody),
         (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
@@ -86,6 +88,8 @@ pub async fn register(
     keys: web::Data<AccessTokenKeys>,
     devices: web::Data<DeviceTokens>,
     settings: web::Data<SessionSettings>,
+    accounts: web::Data<AccountSettings>,
+    mail: web::Data<MailDelivery>,
     db: web::Data<Database>,
     client: ClientInfo,
     transport: TokenTransport,
@@ -105,7 +109,29 @@ pub async fn register(
         .run(move |hasher| hasher.hash(password.expose()))
         .await?
         .map_err(ApiError::internal)?;
+    if accounts.require_email_verification {
+        // Everything that depends on the address happens after the answer, which is the same
+        // for a new and a taken one (email_verification.rs).
+        let (db, mail) = (db.into_inner(), mail.into_inner());
+        actix_web::rt::spawn(async move {
+            let registered = email_verification::register_unverified(
+                &db,
+                &mail,
+                registration.email,
+                registration.name,
+                password_hash,
+            )
+            .await;
+            if let Err(error) = registered {
+                tracing::warn!(%error, "could not finish a registration");
+            }
+        });
+        return Ok(HttpResponse::Accepted().json(VerificationPending {
+            status: "verification_required",
+        }));
+    }
     let policy = **settings;
+    let (public_url, send_link) = (mail.public_url.clone(), mail.available());
     let (user, refresh) = db
         .transaction(move |connection| {
             let user = store::create(
@@ -115,9 +141,18 @@ pub async fn register(
                 &password_hash,
             )?;
             let refresh = lifecycle::start(connection, &user.id, &client, &policy)?;
+            if send_link {
+                email_verification::queue_link(
+                    connection,
+                    &user.id,
+                    &registration.email,
+                    &public_url,
+                )?;
+            }
             Ok::<_, ApiError>((user, refresh))
         })
         .await?;
+    mail.wake();
     tracing::info!(user_id = %user.id, "account registered");
     metrics::registration();
     let device_token = devices.issue(&user.id);
@@ -131,6 +166,13 @@ pub async fn register(
     )
 }
 
+/// The answer to a registration while addresses must be verified, whatever the address.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct VerificationPending {
+    /// Always `verification_required`: follow the mailed link, then log in.
+    pub status: &'static str,
+}
+
 /// Log in with email and password; starts a new session.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth",
@@ -142,6 +184,7 @@ pub async fn register(
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Unknown email or wrong password (indistinguishable)", body = ErrorBody),
+        (status = 403, description = "Right password, but REQUIRE_EMAIL_VERIFICATION is on and the address is not verified yet (`email_not_verified`)", body = ErrorBody),
         (status = 429, description = "Too many attempts from this address, or too many failures for this email; see Retry-After", body = ErrorBody),
         (status = 422, description = "Missing fields", body = ErrorBody),
     )
@@ -156,6 +199,7 @@ pub async fn login(
     keys: web::Data<AccessTokenKeys>,
     devices: web::Data<DeviceTokens>,
     settings: web::Data<SessionSettings>,
+    accounts: web::Data<AccountSettings>,
     db: web::Data<Database>,
     client: ClientInfo,
     transport: TokenTransport,
@@ -194,6 +238,10 @@ pub async fn login(
         PasswordCheck::Throttled(_) => LoginOutcome::Throttled,
     });
     let user = verified_user(check, "email or password is incorrect")?;
+    // Only after the password checked out, so it reveals nothing to anyone else.
+    if accounts.require_email_verification && user.email_verified_at.is_none() {
+        return Err(ApiError::EmailNotVerified);
+    }
 
     let policy = **settings;
     let (user_id, checked_hash) = (user.id.clone(), user.password_hash.clone());
@@ -624,4 +672,82 @@ impl ExportState {
             }
         }
     }
+}
+
+fn invalid_verification_token() -> ApiError {
+    ApiError::bad_request(
+        "invalid_verification_token",
+        "this verification link is invalid, used or expired; ask for a new one",
+    )
+}
+
+/// Prove the address with the token of the mailed link.
+#[utoipa::path(
+    post, path = "/api/auth/verify-email", tag = "auth",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 204, description = "The address is verified"),
+        (status = 400, description = "The token is wrong, used, replaced by a newer link or expired (`invalid_verification_token`)", body = ErrorBody),
+        (status = 422, description = "No token", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn verify_email(
+    db: web::Data<Database>,
+    Json(request): Json<VerifyEmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let token = request.parse()?;
+    let token_hash = sha256_hex(&token);
+    let verified = db
+        .transaction(move |connection| {
+            let now = db::now();
+            match store::consume_token(connection, &token_hash, TokenPurpose::VerifyEmail, now)? {
+                Some(user_id) => store::mark_email_verified(connection, &user_id, now),
+                None => Ok(false),
+            }
+        })
+        .await?;
+    if !verified {
+        return Err(invalid_verification_token());
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ask for a new verification link: signed in (bearer, no body), or naming the address
+/// (`{"email"}`, for someone who cannot log in before verifying). 202 whatever the address;
+/// the newest link replaces the older ones.
+#[utoipa::path(
+    post, path = "/api/auth/verify-email/resend", tag = "auth",
+    request_body(content = Option<ResendVerificationRequest>, description = "Without a bearer token"),
+    responses(
+        (status = 202, description = "If the account exists and is not verified, a new link is on its way (at most one a minute)", body = ResetRequested),
+        (status = 401, description = "A bearer token was presented and is invalid", body = ErrorBody),
+        (status = 422, description = "Neither a bearer token nor an email", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address; see Retry-After", body = ErrorBody),
+        (status = 503, description = "No mail server is configured (`mail_unavailable`)", body = ErrorBody),
+    )
+)]
+pub async fn resend_verification(
+    caller: Option<AuthenticatedUser>,
+    db: web::Data<Database>,
+    mail: web::Data<MailDelivery>,
+    OptionalJson(body): OptionalJson<ResendVerificationRequest>,
+) -> ApiResult<HttpResponse> {
+    if !mail.available() {
+        return Err(mail_unavailable());
+    }
+    let to = match caller {
+        Some(caller) => email_verification::Resend::Caller(caller.user_id),
+        None => email_verification::Resend::Address(
+            body.map_or(ResendVerificationRequest { email: None }, |body| body)
+                .parse()?,
+        ),
+    };
+    let (db, mail) = (db.into_inner(), mail.into_inner());
+    actix_web::rt::spawn(async move {
+        if let Err(error) = email_verification::resend(&db, &mail, to).await {
+            tracing::warn!(%error, "could not send a verification link");
+        }
+    });
+    Ok(HttpResponse::Accepted().json(ResetRequested { status: "accepted" }))
 }

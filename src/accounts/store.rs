@@ -21,6 +21,7 @@ pub struct User {
     pub password_hash: String,
     #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -211,14 +212,40 @@ pub fn purge_stale_backoff(connection: &mut AnyConnection) -> DbResult<usize> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenPurpose {
     PasswordReset,
+    VerifyEmail,
+    /// Not a link: marks when the owner of a taken address was last told that someone tried
+    /// to register it, so the notices are spaced like links.
+    SignupNotice,
 }
 
 impl TokenPurpose {
     fn as_str(self) -> &'static str {
         match self {
             Self::PasswordReset => "password_reset",
+            Self::VerifyEmail => "verify_email",
+            Self::SignupNotice => "signup_notice",
         }
     }
+}
+
+/// Records that the owner proved the address (keeping the first proof); `false` if the
+/// account is gone.
+pub fn mark_email_verified(
+    connection: &mut AnyConnection,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> DbResult<bool> {
+    let live = users::table
+        .find(user_id.as_str())
+        .filter(users::deleted_at.is_null());
+    let updated = diesel::update(live.filter(users::email_verified_at.is_null()))
+        .set(users::email_verified_at.eq(now))
+        .execute(connection)?;
+    if updated == 1 {
+        return Ok(true);
+    }
+    let exists: i64 = live.count().get_result(connection)?;
+    Ok(exists == 1)
 }
 
 /// When the user's latest token for `purpose` was issued, if one is live.

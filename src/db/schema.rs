@@ -11,6 +11,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        email_verified_at -> Nullable<Timestamp>,
     }
 }
 

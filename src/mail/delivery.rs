@@ -26,7 +26,8 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How mail leaves the service.
 pub enum Mailer {
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        // Boxed: built once, and much larger than the other variants.
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
     /// Development without `SMTP_URL`: each message is written to the log, link included.
@@ -43,10 +44,12 @@ impl Mailer {
                 AppEnv::Production => Self::Unavailable,
             });
         };
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|error| ConfigError(format!("SMTP_URL is not usable: {error}")))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
+        let transport = Box::new(
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|error| ConfigError(format!("SMTP_URL is not usable: {error}")))?
+                .timeout(Some(SMTP_TIMEOUT))
+                .build(),
+        );
         let from = settings
             .from
             .parse::<Mailbox>()

@@ -49,6 +49,65 @@ pub fn password_reset(to: &Email, link: &str, valid_minutes: u64) -> OutgoingMai
     }
 }
 
+/// The link of an address-verification mail (the token in the fragment, as for reset).
+pub fn verify_email_link(public_url: &str, token: &str) -> String {
+    format!("{}/#verify-email={token}", public_url.trim_end_matches('/'))
+}
+
+pub fn verify_email(to: &Email, link: &str, valid_hours: u64) -> OutgoingMail {
+    let address = to.as_str();
+    let text = format!(
+        "Confirm that {address} is your address for todo-server by opening this link\r\n\
+         within {valid_hours} hours:\r\n\
+         {link}\r\n\
+         \r\n\
+         If you did not sign up, ignore this message.\r\n"
+    );
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body>\n\
+         <p>Confirm that {address} is your address for todo-server by opening this link within {valid_hours} hours:<br>\n\
+         <a href=\"{link}\">{link}</a></p>\n\
+         <p>If you did not sign up, ignore this message.</p>\n\
+         </body></html>\n",
+        address = escape_html(address),
+        link = escape_html(link),
+    );
+    OutgoingMail {
+        to: address.to_owned(),
+        subject: "Confirm your todo-server address".into(),
+        text,
+        html,
+    }
+}
+
+/// To the owner of an address someone tried to register again: no link that does anything,
+/// only where to go if it was them.
+pub fn signup_attempt(to: &Email, public_url: &str) -> OutgoingMail {
+    let address = to.as_str();
+    let home = public_url.trim_end_matches('/');
+    let text = format!(
+        "Someone tried to create a todo-server account with {address}, which already has one.\r\n\
+         \r\n\
+         If it was you, log in at {home}/ (or reset your password there).\r\n\
+         If it was not, ignore this message: nothing has changed.\r\n"
+    );
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body>\n\
+         <p>Someone tried to create a todo-server account with {address}, which already has one.</p>\n\
+         <p>If it was you, log in at <a href=\"{home}/\">{home}/</a> (or reset your password there).</p>\n\
+         <p>If it was not, ignore this message: nothing has changed.</p>\n\
+         </body></html>\n",
+        address = escape_html(address),
+        home = escape_html(home),
+    );
+    OutgoingMail {
+        to: address.to_owned(),
+        subject: "Someone tried to sign up with your address".into(),
+        text,
+        html,
+    }
+}
+
 fn escape_html(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len());
     for character in value.chars() {

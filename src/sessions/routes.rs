@@ -125,6 +125,7 @@ impl From<store::SessionHolder> for UserView {
             email: holder.email,
             name: holder.name,
             created_at: rfc3339(holder.created_at),
+            email_verified: holder.email_verified_at.is_some(),
         }
     }
 }

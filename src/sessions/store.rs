@@ -26,6 +26,7 @@ pub struct SessionHolder {
     pub name: Option<String>,
     #[diesel(deserialize_as = StoredTime)]
     pub created_at: NaiveDateTime,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 /// A presented refresh token and the state of its session.

@@ -32,6 +32,8 @@ pub struct UserView {
     /// RFC 3339, UTC.
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Whether the owner proved the address by following the mailed link.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -30,6 +30,23 @@ pub fn bearer_guard() -> HttpAuthentication<Option<BearerAuth>, Validator> {
     HttpAuthentication::with_fn(validate as Validator)
 }
 
+/// For routes a caller may use signed in or not: no `Authorization` header passes without a
+/// user (the handler takes `Option<AuthenticatedUser>`); a presented token is checked as on
+/// protected routes, and a bad one is refused.
+pub fn optional_bearer_guard() -> HttpAuthentication<Option<BearerAuth>, Validator> {
+    HttpAuthentication::with_fn(validate_if_presented as Validator)
+}
+
+fn validate_if_presented(
+    request: ServiceRequest,
+    credentials: Option<BearerAuth>,
+) -> Ready<ValidatorResult> {
+    match credentials {
+        None => ready(Ok(request)),
+        Some(credentials) => validate(request, Some(credentials)),
+    }
+}
+
 fn validate(request: ServiceRequest, credentials: Option<BearerAuth>) -> Ready<ValidatorResult> {
     let Some(credentials) = credentials else {
         return ready(Err((ApiError::missing_bearer().into(), request)));

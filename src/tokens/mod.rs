@@ -20,6 +20,6 @@ pub mod revoked;
 
 pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
 pub use device::{DeviceId, DeviceTokens};
-pub use guard::bearer_guard;
+pub use guard::{bearer_guard, optional_bearer_guard};
 pub use refresh::{RefreshToken, SuccessorKey, random_256_bits, sha256_hex};
 pub use revoked::{RevokedSessions, SessionStatus};

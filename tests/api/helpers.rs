@@ -478,6 +478,8 @@ pub fn registered_routes() -> Vec<(Method, &'static str, bool)> {
         (Method::POST, "/api/auth/refresh", false),
         (Method::POST, "/api/auth/logout", false),
         (Method::POST, "/api/auth/password-reset", false),
+        (Method::POST, "/api/auth/verify-email", false),
+        (Method::POST, "/api/auth/verify-email/resend", false),
         (Method::POST, "/api/auth/password-reset/confirm", false),
         (Method::GET, "/healthz", false),
         (Method::GET, "/readyz", false),

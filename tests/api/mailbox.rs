@@ -72,6 +72,11 @@ impl Mailbox {
 
     /// Every message received so far for `recipient`, decoded.
     pub fn messages_to(&self, recipient: &str) -> Vec<String> {
+        self.messages(recipient, "")
+    }
+
+    /// The messages for `recipient` whose subject starts with `subject`, decoded.
+    pub fn messages(&self, recipient: &str, subject: &str) -> Vec<String> {
         self.delivered
             .lock()
             .unwrap()
@@ -81,24 +86,32 @@ impl Mailbox {
                     .lines()
                     .any(|line| line.starts_with("To: ") && line.contains(recipient))
             })
+            .filter(|message| message.contains(&format!("Subject: {subject}")))
             .map(|message| decode_quoted_printable(message))
             .collect()
     }
 
-    /// Waits until `recipient` has `count` messages (failing after `within`), then a moment
-    /// more to catch a duplicate, and returns them all.
-    pub async fn wait_for(&self, recipient: &str, count: usize, within: Duration) -> Vec<String> {
+    /// Waits until `recipient` has `count` messages whose subject starts with `subject` ("" for
+    /// any), failing after `within`; then waits a moment more to catch a duplicate, and returns
+    /// them all.
+    pub async fn wait_for(
+        &self,
+        recipient: &str,
+        subject: &str,
+        count: usize,
+        within: Duration,
+    ) -> Vec<String> {
         let started = Instant::now();
-        while self.messages_to(recipient).len() < count {
+        while self.messages(recipient, subject).len() < count {
             assert!(
                 started.elapsed() < within,
-                "{recipient} got {} of {count} messages within {within:?}",
-                self.messages_to(recipient).len()
+                "{recipient} got {} of {count} messages `{subject}` within {within:?}",
+                self.messages(recipient, subject).len()
             );
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
         actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-        self.messages_to(recipient)
+        self.messages(recipient, subject)
     }
 }
 
@@ -132,10 +145,19 @@ fn decode_quoted_printable(message: &str) -> String {
 
 /// The token of the (first) reset link in `message`.
 pub fn reset_token(message: &str) -> String {
+    token_after(message, "#reset-password=")
+}
+
+/// The token of the (first) verification link in `message`.
+pub fn verification_token(message: &str) -> String {
+    token_after(message, "#verify-email=")
+}
+
+fn token_after(message: &str, marker: &str) -> String {
     let start = message
-        .find("#reset-password=")
-        .unwrap_or_else(|| panic!("no reset link in: {message}"))
-        + "#reset-password=".len();
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} link in: {message}"))
+        + marker.len();
     message[start..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

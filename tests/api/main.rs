@@ -6,6 +6,7 @@ mod abuse;
 mod account;
 mod accounts;
 mod binary;
+mod email_verification;
 mod errors;
 mod guard;
 mod helpers;

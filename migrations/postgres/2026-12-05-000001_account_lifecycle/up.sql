@@ -4,7 +4,10 @@
 -- then deletes the row and, by cascade, its sessions.
 ALTER TABLE users ADD COLUMN deleted_at TIMESTAMP;
 
--- One-time links mailed to a user (password reset; email verification later). Only the
+-- When the owner proved the address by following a mailed link; NULL until then.
+ALTER TABLE users ADD COLUMN email_verified_at TIMESTAMP;
+
+-- One-time links mailed to a user (password reset, email verification). Only the
 -- SHA-256 of the token is stored; a row is deleted when it is used, replaced or expired.
 CREATE TABLE account_tokens (
     token_hash TEXT PRIMARY KEY NOT NULL,
