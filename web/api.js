@@ -96,11 +96,35 @@ async function send(path, { method = 'GET', body, token = null, headers: extra =
 
 // ---------------------------------------------------------------- auth
 
+/**
+ * Sign up. Resolves to the user, or to `{ verificationRequired: true }` when the server wants
+ * the address confirmed first (it then answers the same for every address, with no tokens).
+ */
 export async function register({ email, password, name }) {
   const body = { email, password };
   if (name) body.name = name;
   const data = await send('/api/auth/register', { method: 'POST', body, headers: COOKIE_TRANSPORT });
+  if (data && data.status === 'verification_required') return { verificationRequired: true };
   return startSession(data);
+}
+
+/** Ask for a password reset link; the answer is the same whether the address has an account. */
+export function requestPasswordReset(email) {
+  return send('/api/auth/password-reset', { method: 'POST', body: { email } });
+}
+
+export function confirmPasswordReset(token, newPassword) {
+  return send('/api/auth/password-reset/confirm', { method: 'POST', body: { token, new_password: newPassword } });
+}
+
+export function verifyEmail(token) {
+  return send('/api/auth/verify-email', { method: 'POST', body: { token } });
+}
+
+/** A new verification link: for the signed-in user, or for `email` when signed out. */
+export function resendVerification(email = null) {
+  if (email === null) return authed('/api/auth/verify-email/resend', { method: 'POST' });
+  return send('/api/auth/verify-email/resend', { method: 'POST', body: { email } });
 }
 
 export async function login({ email, password }) {
@@ -171,21 +195,27 @@ async function renew() {
   }
 }
 
-/** A call with `Authorization: Bearer`, refreshed and retried once on 401. */
+// A 401 about the access token itself, as opposed to one about what the call carried (a
+// wrong password when deleting the account is 401 `invalid_credentials`).
+function tokenRefused(err) {
+  return err instanceof ApiError && err.status === 401 && err.code !== 'invalid_credentials';
+}
+
+/** A call with `Authorization: Bearer`, refreshed and retried once when the token is refused. */
 async function authed(path, options = {}) {
   if (!getAccessToken()) await renew();
   const token = getAccessToken();
   try {
     return await send(path, { ...options, token });
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 401)) throw err;
+    if (!tokenRefused(err)) throw err;
   }
   // Another caller may already have swapped in a fresh token meanwhile.
   if (getAccessToken() === token || !getAccessToken()) await renew();
   try {
     return await send(path, { ...options, token: getAccessToken() });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) {
+    if (tokenRefused(err)) {
       // A brand-new token was refused: the session was revoked.
       if (getUser() !== null) endSession('expired');
       throw new SessionExpiredError();
@@ -221,6 +251,36 @@ export async function logoutEverywhere() {
 
 export function me() {
   return authed('/api/auth/me');
+}
+
+/** Delete the account (confirmed with its password); the session ends with it. */
+export async function deleteAccount(password) {
+  await authed('/api/account', { method: 'DELETE', body: { password } });
+  endSession('signed-out');
+}
+
+/** Everything the server holds about the user, as a JSON file (a Blob). */
+export async function exportAccount() {
+  if (!getAccessToken()) await renew();
+  const fetchExport = (token) => fetch('/api/account/export', {
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+  let response;
+  try {
+    response = await fetchExport(getAccessToken());
+    if (response.status === 401) {
+      await renew();
+      response = await fetchExport(getAccessToken());
+    }
+  } catch (err) {
+    throw new NetworkError(err);
+  }
+  if (!response.ok) {
+    throw new ApiError({ status: response.status, code: `http_${response.status}`, message: 'The export failed' });
+  }
+  return response.blob();
 }
 
 // ---------------------------------------------------------------- tasks

@@ -22,6 +22,8 @@ const el = {
 };
 
 let signedIn = () => {};
+let forgot = () => {};
+let checkEmail = () => {};
 
 function selectTab(which, { focus = false } = {}) {
   const login = which === 'login';
@@ -82,12 +84,19 @@ async function submitAuth(form, errorEl, signup) {
   try {
     const user = signup ? await register({ email, password, name }) : await login({ email, password });
     form.reset();
+    if (user.verificationRequired) {
+      checkEmail(email, { afterLogin: false });
+      return;
+    }
     signedIn(user, { signup });
   } catch (err) {
     errorEl.textContent = describeError(err);
     if (err instanceof ApiError) {
       if (err.code === 'validation_failed') {
         showFieldErrors(form, detailsToErrors(err.details))?.focus();
+      } else if (err.code === 'email_not_verified') {
+        form.reset();
+        checkEmail(email, { afterLogin: true });
       } else if (err.code === 'invalid_credentials') {
         form.elements.password.value = '';
         form.elements.password.focus();
@@ -105,9 +114,16 @@ async function submitAuth(form, errorEl, signup) {
   }
 }
 
-/** Wire the tabs and forms; `onSignedIn(user, { signup })` runs after a successful log-in or sign-up. */
-export function initAuthView({ onSignedIn }) {
+/**
+ * Wire the tabs and forms. `onSignedIn(user, { signup })` runs after a successful log-in or
+ * sign-up; `onForgot(email)` when "Forgot your password?" is chosen; `onCheckEmail(email,
+ * { afterLogin })` when the address must be confirmed first.
+ */
+export function initAuthView({ onSignedIn, onForgot, onCheckEmail }) {
   signedIn = onSignedIn;
+  forgot = onForgot;
+  checkEmail = onCheckEmail;
+  $('forgot-link').addEventListener('click', () => forgot(el.loginForm.elements.email.value.trim()));
   el.tabLogin.addEventListener('click', () => selectTab('login'));
   el.tabSignup.addEventListener('click', () => selectTab('signup'));
   for (const tab of [el.tabLogin, el.tabSignup]) {

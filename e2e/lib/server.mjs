@@ -67,6 +67,8 @@ export async function startServer({ accessTokenTtlSeconds, env = {} } = {}) {
       AUTH_RATE_LIMIT_PER_MINUTE: '0',
       APP_ENV: 'development',
       RUST_LOG: process.env.RUST_LOG || 'warn',
+      // Mailed links point at this server.
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       ...env,
     };
     if (accessTokenTtlSeconds !== undefined) childEnv.ACCESS_TOKEN_TTL_SECONDS = String(accessTokenTtlSeconds);
