@@ -176,6 +176,24 @@ impl ErrorBody {
             },
         }
     }
+
+    /// The body for an error the framework answered on its own, with no body of ours.
+    pub fn for_framework_error(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "method not allowed on this resource")
+            }
+            StatusCode::UNAUTHORIZED => ("missing_token", "a bearer access token is required"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "unsupported content type")
+            }
+            status if status.is_server_error() => ("internal_error", "internal error"),
+            _ => ("bad_request", "the request could not be understood"),
+        };
+        Self::new(code, message)
+    }
 }
 
 impl ResponseError for ApiError {
@@ -277,22 +295,9 @@ pub fn render_framework_errors<B: MessageBody + 'static>(
             response.map_into_left_body(),
         ));
     }
-    let status = response.status();
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "method not allowed on this resource")
-        }
-        StatusCode::UNAUTHORIZED => ("missing_token", "a bearer access token is required"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "unsupported content type")
-        }
-        status if status.is_server_error() => ("internal_error", "internal error"),
-        _ => ("bad_request", "the request could not be understood"),
-    };
     let (request, mut response) = response.into_parts();
-    let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
+    let body =
+        serde_json::to_vec(&ErrorBody::for_framework_error(response.status())).unwrap_or_default();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

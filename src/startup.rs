@@ -187,6 +187,7 @@ fn cors(allowed_origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-device-token"),
         ])
         .expose_headers([
+            header::LINK,
             header::LOCATION,
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,

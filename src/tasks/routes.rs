@@ -1,6 +1,6 @@
-//! HTTP in and out for tasks: parse, call the store with the caller as owner, shape the
-//! answer. One set of handlers serves both route families: `/api/tasks/...` and the original
-//! design's `/api/{user_id}/tasks/...`.
+//! HTTP in and out for tasks on the canonical routes, `/api/tasks/...`: parse, call the store
+//! with the caller as owner, shape the answer. [`TaskOwner`] and [`insert_within_quota`] serve
+//! the seed dialect's routes (`super::seed_dialect`) too.
 
 use std::future::{Ready, ready};
 
@@ -9,7 +9,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::input::{ListTasksQuery, PatchTaskRequest, TaskRequest};
+use super::input::{ListTasksQuery, PatchTaskRequest, TaskFields, TaskRequest};
 use super::store::{self, InsertTaskError, Task};
 use crate::config::Quotas;
 use crate::db::Database;
@@ -161,22 +161,30 @@ pub async fn create_task(
     db: web::Data<Database>,
     Json(body): Json<TaskRequest>,
 ) -> ApiResult<HttpResponse> {
-    let fields = body.parse()?;
-    let max_tasks = quotas.tasks_per_user;
-    let task = db
-        .transaction(move |connection| {
-            Ok::<_, ApiError>(store::insert(
-                connection,
-                &owner.user_id,
-                fields,
-                max_tasks,
-            )?)
-        })
-        .await?;
+    let task = insert_within_quota(&db, &quotas, owner, body.parse()?).await?;
     let location = format!("{}/{}", request.path().trim_end_matches('/'), task.id);
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
         .json(TaskView::from(task)))
+}
+
+/// Adds a task for `owner` unless they hold `MAX_TASKS_PER_USER` already.
+pub(super) async fn insert_within_quota(
+    db: &Database,
+    quotas: &Quotas,
+    owner: TaskOwner,
+    fields: TaskFields,
+) -> ApiResult<Task> {
+    let max_tasks = quotas.tasks_per_user;
+    db.transaction(move |connection| {
+        Ok::<_, ApiError>(store::insert(
+            connection,
+            &owner.user_id,
+            fields,
+            max_tasks,
+        )?)
+    })
+    .await
 }
 
 /// Read one task.

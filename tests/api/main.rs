@@ -14,5 +14,6 @@ mod openapi;
 mod plans;
 mod properties;
 mod revocation;
+mod seed_dialect;
 mod sessions;
 mod tasks;
