@@ -53,6 +53,11 @@ pub enum ApiError {
     },
     #[error("you may not access this resource")]
     Forbidden,
+    /// An identity another service vouches for, on a route that needs a local account.
+    #[error(
+        "this identity is managed by the service that issued its token: it has no password or sessions here"
+    )]
+    ExternalIdentity,
     #[error("not found")]
     NotFound,
     #[error("{message}")]
@@ -137,6 +142,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => code,
             Self::Unauthorized { code, .. } => code,
             Self::Forbidden => "forbidden",
+            Self::ExternalIdentity => "external_identity",
             Self::NotFound => "not_found",
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
@@ -201,7 +207,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::ExternalIdentity => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -71,6 +71,7 @@ impl Modify for BearerScheme {
 }
 
 const TASKS_PREFIX: &str = "/api/tasks";
+const ACCOUNT_PREFIX: &str = "/api/auth/";
 const COMPAT_TASKS_PREFIX: &str = "/api/{user_id}/tasks";
 
 /// The complete document, with the answers every task write and every body can give.
@@ -100,6 +101,20 @@ pub fn document() -> utoipa::openapi::OpenApi {
         }
         for operation in operations_mut(item) {
             document_shared_failures(operation, error_schema);
+            let needs_bearer = operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| !requirements.is_empty());
+            if needs_bearer && path.starts_with(ACCOUNT_PREFIX) {
+                operation.responses.responses.insert(
+                    "403".into(),
+                    error_response(
+                        "`external_identity`: the token was issued by an external service (`EXTERNAL_JWT_SECRET`, `EXTERNAL_JWKS_URL`); such identities have no password or sessions here",
+                        error_schema,
+                    )
+                    .into(),
+                );
+            }
         }
     }
     openapi

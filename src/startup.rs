@@ -27,7 +27,7 @@ use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
 use crate::sessions::revocations::RevocationFeed;
-use crate::tokens::{AccessTokenKeys, DeviceTokens, RevokedSessions, SuccessorKey};
+use crate::tokens::{AccessTokenKeys, DeviceTokens, ExternalTokens, RevokedSessions, SuccessorKey};
 use crate::{health, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
@@ -75,7 +75,11 @@ impl Application {
             access_keys: AccessTokenKeys::new(&secret, &config.tokens),
             device_tokens: DeviceTokens::new(&secret, &config.tokens),
             successor_key: SuccessorKey::derive(&secret),
+            external_tokens: ExternalTokens::new(&config.external_tokens),
         };
+        // Loaded ahead of the first external token; a frontend that is down now is asked
+        // again when a token arrives (at most once a minute), and our own tokens never wait.
+        state.external_tokens.prefetch_jwks().await;
         let bind_addr = &config.server.bind_addr;
         let listener = TcpListener::bind(bind_addr).map_err(|source| StartupError::Bind {
             address: bind_addr.clone(),
@@ -119,6 +123,7 @@ struct SharedState {
     access_keys: AccessTokenKeys,
     device_tokens: DeviceTokens,
     successor_key: SuccessorKey,
+    external_tokens: ExternalTokens,
 }
 
 fn listener_display(bind_addr: &str, port: u16) -> String {
@@ -225,6 +230,7 @@ fn serve(
     let access_keys = web::Data::new(state.access_keys);
     let device_tokens = web::Data::new(state.device_tokens);
     let successor_key = web::Data::new(state.successor_key);
+    let external_tokens = web::Data::new(state.external_tokens);
     let session_settings = web::Data::new(config.sessions);
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
@@ -257,6 +263,7 @@ fn serve(
             .app_data(access_keys.clone())
             .app_data(device_tokens.clone())
             .app_data(successor_key.clone())
+            .app_data(external_tokens.clone())
             .app_data(revoked.clone())
             .app_data(revocations.clone())
             .app_data(rate_limit.clone())

@@ -63,7 +63,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    external_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(tasks -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -72,5 +82,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     tasks,
     login_throttles,
-    auth_rate_limits
+    auth_rate_limits,
+    external_identities
 );

@@ -6,6 +6,7 @@ mod abuse;
 mod accounts;
 mod binary;
 mod errors;
+mod external_tokens;
 mod guard;
 mod helpers;
 mod instances;
