@@ -354,3 +354,71 @@ async fn simultaneous_first_requests_of_a_subject_make_exactly_one_user() {
     let listed: Value = get(&app, &path, &token).await.json().await.unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 12);
 }
+
+/// A seed frontend served from another origin calls the seed routes from the browser: the
+/// preflight allows its bearer token, and the list's `Link` header is readable.
+#[actix_web::test]
+async fn a_frontend_on_another_origin_can_call_the_seed_routes_with_its_token() {
+    let app = spawn_app_with(&[
+        ("EXTERNAL_JWT_SECRET", FRONTEND_SECRET),
+        ("CORS_ALLOWED_ORIGINS", FRONTEND),
+    ])
+    .await;
+    let subject = better_auth_id();
+    let path = format!("/api/{subject}/tasks");
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        let preflight = app
+            .request(Method::OPTIONS, &format!("{path}/{PLACEHOLDER_TASK_ID}"))
+            .header("Origin", FRONTEND)
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            preflight.status().is_success(),
+            "{method}: {}",
+            preflight.status()
+        );
+        assert_eq!(preflight.headers()["access-control-allow-origin"], FRONTEND);
+        let allowed = preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(
+            allowed.contains("authorization") && allowed.contains("content-type"),
+            "{allowed}"
+        );
+    }
+
+    let token = frontend_token(
+        &json!({"sub": subject, "exp": in_seconds(600)}),
+        FRONTEND_SECRET,
+    );
+    for i in 0..2 {
+        let response = app
+            .authed(Method::POST, &path, &token)
+            .header("Origin", FRONTEND)
+            .json(&json!({"title": format!("task {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let list = app
+        .authed(Method::GET, &format!("{path}?limit=1"), &token)
+        .header("Origin", FRONTEND)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.headers()["access-control-allow-origin"], FRONTEND);
+    let exposed = list.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("link"), "{exposed}");
+    assert!(list.headers().get("link").is_some());
+}

@@ -4,6 +4,7 @@
 
 mod abuse;
 mod accounts;
+mod better_auth;
 mod binary;
 mod errors;
 mod external_tokens;
