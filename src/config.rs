@@ -124,6 +124,23 @@ pub struct TokenSettings {
     pub issuer: String,
     pub audience: String,
     pub access_ttl: Duration,
+    /// `JWT_ALGORITHM`: how access tokens are signed, and the only algorithm they are checked
+    /// with (RFC 8725 §3.1).
+    pub algorithm: AccessAlgorithm,
+    /// `SIGNING_KEY_PROPAGATION_SECONDS`: how long a rotated EdDSA key is published before it
+    /// signs, so verifiers that cache the JWKS have it by then.
+    pub key_propagation: Duration,
+}
+
+/// How access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessAlgorithm {
+    /// HMAC with `JWT_SECRET`: verifiers share the secret.
+    #[default]
+    Hs256,
+    /// Ed25519 keys the server generates and keeps, published at `/.well-known/jwks.json`:
+    /// verifiers need no secret.
+    EdDsa,
 }
 
 /// Tokens issued by another service (a Better Auth frontend) that are accepted too; off unless
@@ -231,6 +248,16 @@ impl Config {
                 issuer: get("JWT_ISSUER").unwrap_or_else(|| "todo-server".into()),
                 audience: get("JWT_AUDIENCE").unwrap_or_else(|| "todo-server".into()),
                 access_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECONDS", 15 * 60)?,
+                algorithm: match get("JWT_ALGORITHM").as_deref().map(str::trim) {
+                    None | Some("HS256") => AccessAlgorithm::Hs256,
+                    Some("EdDSA") => AccessAlgorithm::EdDsa,
+                    Some(other) => {
+                        return Err(ConfigError(format!(
+                            "JWT_ALGORITHM must be `HS256` or `EdDSA`, not `{other}`"
+                        )));
+                    }
+                },
+                key_propagation: seconds(&get, "SIGNING_KEY_PROPAGATION_SECONDS", 600)?,
             },
             sessions: SessionSettings {
                 refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
@@ -437,6 +464,17 @@ mod tests {
         let not_a_url =
             config_from(&[("JWT_SECRET", SECRET), ("EXTERNAL_JWKS_URL", "file:///x")]).unwrap_err();
         assert!(not_a_url.0.contains("EXTERNAL_JWKS_URL"), "{not_a_url}");
+    }
+
+    #[test]
+    fn the_access_token_algorithm_is_hs256_unless_eddsa_is_asked_for() {
+        let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(defaults.tokens.algorithm, AccessAlgorithm::Hs256);
+        assert_eq!(defaults.tokens.key_propagation, Duration::from_secs(600));
+        let eddsa = config_from(&[("JWT_SECRET", SECRET), ("JWT_ALGORITHM", "EdDSA")]).unwrap();
+        assert_eq!(eddsa.tokens.algorithm, AccessAlgorithm::EdDsa);
+        let other = config_from(&[("JWT_SECRET", SECRET), ("JWT_ALGORITHM", "RS256")]).unwrap_err();
+        assert!(other.0.contains("JWT_ALGORITHM"), "{other}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod ids;
+pub mod jwks;
 pub mod openapi;
 pub mod rate_limit;
 pub mod sessions;

@@ -21,14 +21,16 @@ use crate::accounts::password_hash::PasswordHasher;
 use crate::accounts::password_work::PasswordWork;
 use crate::accounts::{self, strength::PasswordJudge};
 use crate::client_addr::TrustedProxies;
-use crate::config::{Config, ConfigError, JwtSecret};
+use crate::config::{AccessAlgorithm, Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
 use crate::sessions::revocations::RevocationFeed;
-use crate::tokens::{AccessTokenKeys, DeviceTokens, ExternalTokens, RevokedSessions, SuccessorKey};
-use crate::{health, openapi, sessions, tasks, web_client};
+use crate::tokens::{
+    AccessTokenKeys, DeviceTokens, ExternalTokens, KeyRing, RevokedSessions, SuccessorKey,
+};
+use crate::{health, jwks, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -48,6 +50,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     PasswordHashing(#[from] accounts::password_hash::HashError),
+    #[error("could not read or create the signing keys: {0}")]
+    SigningKeys(DbError),
 }
 
 /// A server bound to its port, ready to run.
@@ -72,7 +76,7 @@ impl Application {
             database: database.clone(),
             hasher: PasswordHasher::new(config.passwords, password_work.clone())?,
             password_judge: PasswordJudge::new(password_work),
-            access_keys: AccessTokenKeys::new(&secret, &config.tokens),
+            access_keys: access_token_keys(&database, &secret, config).await?,
             device_tokens: DeviceTokens::new(&secret, &config.tokens),
             successor_key: SuccessorKey::derive(&secret),
             external_tokens: ExternalTokens::new(&config.external_tokens),
@@ -111,6 +115,32 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The access tokens' keys, as `JWT_ALGORITHM` says: `JWT_SECRET`, or the Ed25519 keys in the
+/// database (a first one made now if there is none), reloaded from then on.
+async fn access_token_keys(
+    database: &Database,
+    secret: &JwtSecret,
+    config: &Config,
+) -> Result<AccessTokenKeys, StartupError> {
+    match config.tokens.algorithm {
+        AccessAlgorithm::Hs256 => Ok(AccessTokenKeys::new(secret, &config.tokens)),
+        AccessAlgorithm::EdDsa => {
+            let keys = database
+                .transaction(jwks::keys_with_a_first_one)
+                .await
+                .map_err(StartupError::SigningKeys)?;
+            let ring = Arc::new(KeyRing::default());
+            ring.replace(keys);
+            jwks::spawn_reloading(
+                database.clone(),
+                ring.clone(),
+                config.tokens.key_propagation,
+            );
+            Ok(AccessTokenKeys::eddsa(ring, &config.tokens))
+        }
     }
 }
 
@@ -232,6 +262,7 @@ fn serve(
     let successor_key = web::Data::new(state.successor_key);
     let external_tokens = web::Data::new(state.external_tokens);
     let session_settings = web::Data::new(config.sessions);
+    let token_settings = web::Data::new(config.tokens.clone());
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
     let rate_limit = AuthRateLimit::new(
@@ -268,6 +299,7 @@ fn serve(
             .app_data(revocations.clone())
             .app_data(rate_limit.clone())
             .app_data(session_settings.clone())
+            .app_data(token_settings.clone())
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())
             .app_data(quotas.clone())
@@ -281,6 +313,7 @@ fn serve(
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .configure(jwks::configure)
             .service(
                 web::scope("/api")
                     // API responses are private to their caller; never cache them.

@@ -72,6 +72,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        private_seed -> Text,
+        public_x -> Text,
+        created_at -> Timestamp,
+        active_from -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
@@ -83,5 +93,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tasks,
     login_throttles,
     auth_rate_limits,
-    external_identities
+    external_identities,
+    signing_keys
 );

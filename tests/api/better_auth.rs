@@ -5,7 +5,6 @@
 //! does it).
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use reqwest::{Method, StatusCode};
@@ -31,12 +30,7 @@ impl Drop for BetterAuthPeer {
 
 impl BetterAuthPeer {
     fn start(algorithm: &str) -> Self {
-        let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
-        assert!(
-            interop.join("node_modules/better-auth").is_dir(),
-            "the Better Auth peer is not installed: run `npm ci` in {} (Node 20+)",
-            interop.display()
-        );
+        let interop = interop_dir();
         let mut process = Command::new("node")
             .arg("better-auth-peer.mjs")
             .arg(algorithm)

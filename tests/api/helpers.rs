@@ -646,6 +646,19 @@ pub async fn refused_after(app: &TestApp, access_token: &str, bound: Duration) -
     }
 }
 
+/// `interop/`, where the independent peers live (a real Better Auth server, a `jose` verifier),
+/// asserting their npm packages are installed.
+pub fn interop_dir() -> std::path::PathBuf {
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
+    assert!(
+        interop.join("node_modules/better-auth").is_dir()
+            && interop.join("node_modules/jose").is_dir(),
+        "the interoperability peers are not installed: run `npm ci` in {} (Node 20+)",
+        interop.display()
+    );
+    interop
+}
+
 /// A running `todo-server` process; killed when dropped.
 pub struct Instance {
     pub process: Child,

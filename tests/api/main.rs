@@ -18,4 +18,5 @@ mod properties;
 mod revocation;
 mod seed_dialect;
 mod sessions;
+mod signing_keys;
 mod tasks;
