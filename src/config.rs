@@ -110,6 +110,7 @@ pub struct Config {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub tokens: TokenSettings,
+    pub external_tokens: ExternalTokenSettings,
     pub sessions: SessionSettings,
     pub passwords: PasswordHashParams,
     pub quotas: Quotas,
@@ -216,6 +217,37 @@ pub struct TokenSettings {
     pub issuer: String,
     pub audience: String,
     pub access_ttl: Duration,
+    /// `JWT_ALGORITHM`: how access tokens are signed, and the only algorithm they are checked
+    /// with (RFC 8725 §3.1).
+    pub algorithm: AccessAlgorithm,
+    /// `SIGNING_KEY_PROPAGATION_SECONDS`: how long a rotated EdDSA key is published before it
+    /// signs, so verifiers that cache the JWKS have it by then.
+    pub key_propagation: Duration,
+}
+
+/// How access tokens are signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessAlgorithm {
+    /// HMAC with `JWT_SECRET`: verifiers share the secret.
+    #[default]
+    Hs256,
+    /// Ed25519 keys the server generates and keeps, published at `/.well-known/jwks.json`:
+    /// verifiers need no secret.
+    EdDsa,
+}
+
+/// Tokens issued by another service (a Better Auth frontend) that are accepted too; off unless
+/// a secret or a JWKS URL is set. See `tokens/external.rs`.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalTokenSettings {
+    /// `EXTERNAL_JWT_SECRET`: HS256 tokens signed with it (the frontend's `BETTER_AUTH_SECRET`).
+    pub secret: Option<JwtSecret>,
+    /// `EXTERNAL_JWKS_URL`: tokens signed with a key of this JWKS (EdDSA, ES256, RS256).
+    pub jwks_url: Option<String>,
+    /// `EXTERNAL_JWT_ISSUER`: when set, `iss` must be exactly this.
+    pub issuer: Option<String>,
+    /// `EXTERNAL_JWT_AUDIENCE`: when set, `aud` must contain this.
+    pub audience: Option<String>,
 }
 
 /// The lifetimes that govern sessions, and how their refresh cookie is marked.
@@ -267,8 +299,32 @@ impl Config {
             None => None,
         };
 
+        let external_tokens = ExternalTokenSettings {
+            secret: get("EXTERNAL_JWT_SECRET")
+                .map(|secret| {
+                    JwtSecret::new(secret.into_bytes()).map_err(|_| {
+                        ConfigError(format!(
+                            "EXTERNAL_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes (RFC 7518 §3.2)"
+                        ))
+                    })
+                })
+                .transpose()?,
+            jwks_url: get("EXTERNAL_JWKS_URL")
+                .map(|url| {
+                    parse_http_url(&url).ok_or_else(|| {
+                        ConfigError(format!(
+                            "EXTERNAL_JWKS_URL must be an http:// or https:// URL, not `{url}`"
+                        ))
+                    })
+                })
+                .transpose()?,
+            issuer: get("EXTERNAL_JWT_ISSUER"),
+            audience: get("EXTERNAL_JWT_AUDIENCE"),
+        };
+
         Self {
             app_env,
+            external_tokens,
             server: ServerSettings {
                 bind_addr: get("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
                 trusted_proxies: parse_list(&get, "TRUSTED_PROXIES", parse_proxy)?,
@@ -285,6 +341,16 @@ impl Config {
                 issuer: get("JWT_ISSUER").unwrap_or_else(|| "todo-server".into()),
                 audience: get("JWT_AUDIENCE").unwrap_or_else(|| "todo-server".into()),
                 access_ttl: seconds(&get, "ACCESS_TOKEN_TTL_SECONDS", 15 * 60)?,
+                algorithm: match get("JWT_ALGORITHM").as_deref().map(str::trim) {
+                    None | Some("HS256") => AccessAlgorithm::Hs256,
+                    Some("EdDSA") => AccessAlgorithm::EdDsa,
+                    Some(other) => {
+                        return Err(ConfigError(format!(
+                            "JWT_ALGORITHM must be `HS256` or `EdDSA`, not `{other}`"
+                        )));
+                    }
+                },
+                key_propagation: seconds(&get, "SIGNING_KEY_PROPAGATION_SECONDS", 600)?,
             },
             sessions: SessionSettings {
                 refresh_token_ttl: seconds(&get, "REFRESH_TOKEN_TTL_SECONDS", 7 * 24 * 3600)?,
@@ -441,6 +507,17 @@ fn parse_proxy(item: &str) -> Option<ipnet::IpNet> {
     })
 }
 
+/// An absolute `http://` or `https://` URL with a host.
+fn parse_http_url(item: &str) -> Option<String> {
+    let item = item.trim();
+    let (scheme, rest) = item.split_once("://")?;
+    let valid = matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.starts_with('/')
+        && !rest.contains(char::is_whitespace);
+    valid.then(|| item.to_owned())
+}
+
 /// `scheme://host[:port]`, exactly as browsers send it in `Origin`.
 fn parse_origin(item: &str) -> Option<String> {
     let (scheme, rest) = item.split_once("://")?;
@@ -490,6 +567,42 @@ mod tests {
                 parallelism: 1
             }
         );
+    }
+
+    #[test]
+    fn external_tokens_are_off_by_default_and_checked_when_set() {
+        let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert!(defaults.external_tokens.secret.is_none());
+        assert!(defaults.external_tokens.jwks_url.is_none());
+        let set = config_from(&[
+            ("JWT_SECRET", SECRET),
+            ("EXTERNAL_JWT_SECRET", SECRET),
+            ("EXTERNAL_JWKS_URL", "https://app.example.org/api/auth/jwks"),
+            ("EXTERNAL_JWT_ISSUER", "https://app.example.org"),
+        ])
+        .unwrap();
+        assert!(set.external_tokens.secret.is_some());
+        assert_eq!(
+            set.external_tokens.issuer.as_deref(),
+            Some("https://app.example.org")
+        );
+        let short =
+            config_from(&[("JWT_SECRET", SECRET), ("EXTERNAL_JWT_SECRET", "short")]).unwrap_err();
+        assert!(short.0.contains("EXTERNAL_JWT_SECRET"), "{short}");
+        let not_a_url =
+            config_from(&[("JWT_SECRET", SECRET), ("EXTERNAL_JWKS_URL", "file:///x")]).unwrap_err();
+        assert!(not_a_url.0.contains("EXTERNAL_JWKS_URL"), "{not_a_url}");
+    }
+
+    #[test]
+    fn the_access_token_algorithm_is_hs256_unless_eddsa_is_asked_for() {
+        let defaults = config_from(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(defaults.tokens.algorithm, AccessAlgorithm::Hs256);
+        assert_eq!(defaults.tokens.key_propagation, Duration::from_secs(600));
+        let eddsa = config_from(&[("JWT_SECRET", SECRET), ("JWT_ALGORITHM", "EdDSA")]).unwrap();
+        assert_eq!(eddsa.tokens.algorithm, AccessAlgorithm::EdDsa);
+        let other = config_from(&[("JWT_SECRET", SECRET), ("JWT_ALGORITHM", "RS256")]).unwrap_err();
+        assert!(other.0.contains("JWT_ALGORITHM"), "{other}");
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub enum ApiError {
     },
     #[error("you may not access this resource")]
     Forbidden,
+    /// An identity another service vouches for, on a route that needs a local account.
+    #[error(
+        "this identity is managed by the service that issued its token: it has no password or sessions here"
+    )]
+    ExternalIdentity,
     #[error("not found")]
     NotFound,
     #[error("{message}")]
@@ -145,6 +150,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => code,
             Self::Unauthorized { code, .. } => code,
             Self::Forbidden => "forbidden",
+            Self::ExternalIdentity => "external_identity",
             Self::NotFound => "not_found",
             Self::Conflict { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
@@ -186,6 +192,24 @@ impl ErrorBody {
             },
         }
     }
+
+    /// The body for an error the framework answered on its own, with no body of ours.
+    pub fn for_framework_error(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("method_not_allowed", "method not allowed on this resource")
+            }
+            StatusCode::UNAUTHORIZED => ("missing_token", "a bearer access token is required"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "unsupported content type")
+            }
+            status if status.is_server_error() => ("internal_error", "internal error"),
+            _ => ("bad_request", "the request could not be understood"),
+        };
+        Self::new(code, message)
+    }
 }
 
 impl ResponseError for ApiError {
@@ -193,7 +217,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::ExternalIdentity => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -288,22 +312,9 @@ pub fn render_framework_errors<B: MessageBody + 'static>(
             response.map_into_left_body(),
         ));
     }
-    let status = response.status();
-    let (code, message) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "method not allowed on this resource")
-        }
-        StatusCode::UNAUTHORIZED => ("missing_token", "a bearer access token is required"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "unsupported content type")
-        }
-        status if status.is_server_error() => ("internal_error", "internal error"),
-        _ => ("bad_request", "the request could not be understood"),
-    };
     let (request, mut response) = response.into_parts();
-    let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
+    let body =
+        serde_json::to_vec(&ErrorBody::for_framework_error(response.status())).unwrap_or_default();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

@@ -17,6 +17,7 @@ pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod ids;
+pub mod jwks;
 pub mod mail;
 pub mod openapi;
 pub mod operations;

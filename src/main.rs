@@ -29,6 +29,18 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage the Ed25519 keys that sign access tokens with JWT_ALGORITHM=EdDSA.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a signing key: published at /.well-known/jwks.json at once, signing after
+    /// SIGNING_KEY_PROPAGATION_SECONDS; older keys stay published until their tokens expire.
+    Rotate,
 }
 
 fn main() -> std::process::ExitCode {
@@ -50,6 +62,9 @@ fn main() -> std::process::ExitCode {
         .and_then(|config| match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(&config),
             Command::Migrate => migrate(&config),
+            Command::Keys {
+                command: KeysCommand::Rotate,
+            } => rotate_keys(&config),
         });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -78,5 +93,21 @@ fn migrate(config: &Config) -> Result<(), todo_server::StartupError> {
         applied.len(),
         config.database.url.backend_name()
     );
+    Ok(())
+}
+
+fn rotate_keys(config: &Config) -> Result<(), todo_server::StartupError> {
+    let pool = db::build_pool(&config.database.url, 1)?;
+    db::run_migrations(&pool)?;
+    let mut connection = pool.get().map_err(db::MigrationError::from)?;
+    let key = todo_server::jwks::rotate(&mut connection, config.tokens.key_propagation)
+        .map_err(todo_server::StartupError::SigningKeys)?;
+    println!(
+        "added signing key {}: published now, signs from {} UTC",
+        key.kid, key.active_from
+    );
+    if config.tokens.algorithm != todo_server::config::AccessAlgorithm::EdDsa {
+        eprintln!("note: JWT_ALGORITHM is not EdDSA, so the key signs nothing until it is");
+    }
     Ok(())
 }

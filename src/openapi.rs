@@ -7,16 +7,15 @@
 //! Content-Security-Policy as strict as the web client's: scripts and styles from this origin
 //! only, no inline script, no framing.
 //!
-//! The compatibility routes `/api/{user_id}/tasks...` run the same handlers as `/api/tasks...`;
-//! rather than annotate them twice, [`document`] derives them from the primary task paths,
-//! adding the `user_id` parameter and the 403 they can answer.
+//! The compatibility routes `/api/{user_id}/tasks...` speak the seed dialect
+//! (`tasks/seed_dialect`) and are documented with their own shapes: bare arrays, lenient
+//! bodies, `user_id` on tasks and `detail` on errors.
 
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -25,6 +24,7 @@ use crate::health;
 use crate::sessions::input::TRANSPORT_HEADER;
 use crate::sessions::routes as sessions;
 use crate::tasks::routes as tasks;
+use crate::tasks::seed_dialect::routes as seed;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -55,12 +55,19 @@ use crate::tasks::routes as tasks;
         tasks::patch_task,
         tasks::delete_task,
         tasks::toggle_task,
+        seed::list_tasks,
+        seed::create_task,
+        seed::get_task,
+        seed::replace_task,
+        seed::patch_task,
+        seed::delete_task,
+        seed::complete_task,
         health::healthz,
         health::readyz,
     ),
-    components(schemas(crate::errors::ErrorBody, crate::errors::ErrorDetail, crate::errors::FieldError)),
+    components(schemas(crate::errors::ErrorBody, crate::errors::ErrorDetail, crate::errors::FieldError, crate::tasks::seed_dialect::SeedErrorBody)),
     modifiers(&BearerScheme),
-    tags((name = "auth", description = "Accounts and sessions"), (name = "tasks", description = "The caller's tasks"), (name = "account", description = "The caller's account as a whole: export and deletion"), (name = "health", description = "Probes for load balancers and orchestrators"))
+    tags((name = "auth", description = "Accounts and sessions"), (name = "tasks", description = "The caller's tasks"), (name = "seed dialect", description = "The caller's tasks in the shapes of the original Next.js + FastAPI design: bare arrays, lenient bodies, `detail` on errors"), (name = "account", description = "The caller's account as a whole: export and deletion"), (name = "health", description = "Probes for load balancers and orchestrators"))
 )]
 struct ApiDoc;
 
@@ -82,37 +89,14 @@ impl Modify for BearerScheme {
 }
 
 const TASKS_PREFIX: &str = "/api/tasks";
+const ACCOUNT_PREFIX: &str = "/api/auth/";
 const COMPAT_TASKS_PREFIX: &str = "/api/{user_id}/tasks";
 
-/// The complete document, compatibility routes included.
+/// The complete document, with the answers every task write and every body can give.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut openapi = ApiDoc::openapi();
-    let compat: Vec<(String, utoipa::openapi::PathItem)> = openapi
-        .paths
-        .paths
-        .iter()
-        .filter_map(|(path, item)| {
-            let rest = path.strip_prefix(TASKS_PREFIX)?;
-            let mut item = item.clone();
-            for operation in operations_mut(&mut item) {
-                if let Some(id) = &operation.operation_id {
-                    operation.operation_id = Some(format!("{id}_by_user_path"));
-                }
-                let parameters = operation.parameters.get_or_insert_with(Vec::new);
-                parameters.insert(0, user_id_parameter());
-                operation.responses.responses.insert(
-                    "403".into(),
-                    error_response(
-                        "`{user_id}` is not the token's subject; nothing is read or written",
-                    )
-                    .into(),
-                );
-            }
-            Some((format!("{COMPAT_TASKS_PREFIX}{rest}"), item))
-        })
-        .collect();
-    openapi.paths.paths.extend(compat);
     for (path, item) in openapi.paths.paths.iter_mut() {
+        let error_schema = error_schema_of(path);
         if path.starts_with(TASKS_PREFIX) || path.starts_with(COMPAT_TASKS_PREFIX) {
             for operation in [
                 item.post.as_mut(),
@@ -127,27 +111,51 @@ pub fn document() -> utoipa::openapi::OpenApi {
                     "429".into(),
                     error_response(
                         "Too many task writes from this account (`TASK_WRITES_PER_MINUTE`); see Retry-After",
+                        error_schema,
                     )
                     .into(),
                 );
             }
         }
         for operation in operations_mut(item) {
-            document_shared_failures(operation);
+            document_shared_failures(operation, error_schema);
+            let needs_bearer = operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| !requirements.is_empty());
+            if needs_bearer && path.starts_with(ACCOUNT_PREFIX) {
+                operation.responses.responses.insert(
+                    "403".into(),
+                    error_response(
+                        "`external_identity`: the token was issued by an external service (`EXTERNAL_JWT_SECRET`, `EXTERNAL_JWKS_URL`); such identities have no password or sessions here",
+                        error_schema,
+                    )
+                    .into(),
+                );
+            }
         }
     }
     openapi
 }
 
+/// The seed dialect's errors carry FastAPI's `detail` too.
+fn error_schema_of(path: &str) -> &'static str {
+    if path.starts_with(COMPAT_TASKS_PREFIX) {
+        "SeedErrorBody"
+    } else {
+        "ErrorBody"
+    }
+}
+
 /// Answers every operation of a kind can give, added here once instead of on each handler:
 /// the body extractor's 400/413/415 and the transport header's 400.
-fn document_shared_failures(operation: &mut utoipa::openapi::path::Operation) {
+fn document_shared_failures(operation: &mut utoipa::openapi::path::Operation, schema: &str) {
     let mut add = |status: &str, description: &str| {
         operation
             .responses
             .responses
             .entry(status.to_owned())
-            .or_insert_with(|| error_response(description).into());
+            .or_insert_with(|| error_response(description, schema).into());
     };
     if operation.request_body.is_some() {
         add("400", "The body is not valid JSON (`malformed_json`)");
@@ -174,6 +182,7 @@ fn document_shared_failures(operation: &mut utoipa::openapi::path::Operation) {
         );
         let response = error_response(
             "The body is not valid JSON, or `X-Token-Transport` is neither `cookie` nor `body`",
+            schema,
         );
         operation
             .responses
@@ -182,31 +191,15 @@ fn document_shared_failures(operation: &mut utoipa::openapi::path::Operation) {
     }
 }
 
-fn error_response(description: &str) -> utoipa::openapi::Response {
+fn error_response(description: &str, schema: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content(
             "application/json",
             utoipa::openapi::ContentBuilder::new()
-                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .schema(Some(utoipa::openapi::Ref::from_schema_name(schema)))
                 .build(),
         )
-        .build()
-}
-
-fn user_id_parameter() -> Parameter {
-    ParameterBuilder::new()
-        .name("user_id")
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .description(Some("Must be the authenticated user's id"))
-        .schema(Some(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::schema::Type::String)
-                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                    utoipa::openapi::KnownFormat::Uuid,
-                ))),
-        ))
         .build()
 }
 

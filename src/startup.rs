@@ -22,7 +22,7 @@ use crate::accounts::password_hash::PasswordHasher;
 use crate::accounts::password_work::PasswordWork;
 use crate::accounts::{self, strength::PasswordJudge};
 use crate::client_addr::TrustedProxies;
-use crate::config::{Config, ConfigError, JwtSecret};
+use crate::config::{AccessAlgorithm, Config, ConfigError, JwtSecret};
 use crate::db::{self, Database, DbError};
 use crate::errors::{ApiError, render_framework_errors};
 use crate::extract::MAX_BODY_BYTES;
@@ -31,8 +31,10 @@ use crate::operations::metrics::{self, MetricsEndpoint};
 use crate::operations::request_id::{self, RequestSpan};
 use crate::rate_limit::{AuthRateLimit, TaskWriteLimit};
 use crate::sessions::revocations::RevocationFeed;
-use crate::tokens::{AccessTokenKeys, DeviceTokens, RevokedSessions, SuccessorKey};
-use crate::{health, openapi, sessions, tasks, web_client};
+use crate::tokens::{
+    AccessTokenKeys, DeviceTokens, ExternalTokens, KeyRing, RevokedSessions, SuccessorKey,
+};
+use crate::{health, jwks, openapi, sessions, tasks, web_client};
 
 /// How often expired refresh tokens, ended sessions and stale back-off are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
@@ -55,6 +57,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     PasswordHashing(#[from] accounts::password_hash::HashError),
+    #[error("could not read or create the signing keys: {0}")]
+    SigningKeys(DbError),
 }
 
 /// A server bound to its port (and its metrics listener to its own, when configured), ready
@@ -81,10 +85,14 @@ impl Application {
             database: database.clone(),
             hasher: PasswordHasher::new(config.passwords, password_work.clone())?,
             password_judge: PasswordJudge::new(password_work),
-            access_keys: AccessTokenKeys::new(&secret, &config.tokens),
+            access_keys: access_token_keys(&database, &secret, config).await?,
             device_tokens: DeviceTokens::new(&secret, &config.tokens),
             successor_key: SuccessorKey::derive(&secret),
+            external_tokens: ExternalTokens::new(&config.external_tokens),
         };
+        // Loaded ahead of the first external token; a frontend that is down now is asked
+        // again when a token arrives (at most once a minute), and our own tokens never wait.
+        state.external_tokens.prefetch_jwks().await;
         let bind_addr = &config.server.bind_addr;
         let listener = TcpListener::bind(bind_addr).map_err(|source| StartupError::Bind {
             address: bind_addr.clone(),
@@ -158,6 +166,32 @@ impl Application {
     }
 }
 
+/// The access tokens' keys, as `JWT_ALGORITHM` says: `JWT_SECRET`, or the Ed25519 keys in the
+/// database (a first one made now if there is none), reloaded from then on.
+async fn access_token_keys(
+    database: &Database,
+    secret: &JwtSecret,
+    config: &Config,
+) -> Result<AccessTokenKeys, StartupError> {
+    match config.tokens.algorithm {
+        AccessAlgorithm::Hs256 => Ok(AccessTokenKeys::new(secret, &config.tokens)),
+        AccessAlgorithm::EdDsa => {
+            let keys = database
+                .transaction(jwks::keys_with_a_first_one)
+                .await
+                .map_err(StartupError::SigningKeys)?;
+            let ring = Arc::new(KeyRing::default());
+            ring.replace(keys);
+            jwks::spawn_reloading(
+                database.clone(),
+                ring.clone(),
+                config.tokens.key_propagation,
+            );
+            Ok(AccessTokenKeys::eddsa(ring, &config.tokens))
+        }
+    }
+}
+
 /// What the handlers share, built once; each is registered as its own app data so a
 /// handler's signature names exactly what it uses.
 struct SharedState {
@@ -167,6 +201,7 @@ struct SharedState {
     access_keys: AccessTokenKeys,
     device_tokens: DeviceTokens,
     successor_key: SuccessorKey,
+    external_tokens: ExternalTokens,
 }
 
 fn listener_display(bind_addr: &str, port: u16) -> String {
@@ -235,6 +270,7 @@ fn cors(allowed_origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-device-token"),
         ])
         .expose_headers([
+            header::LINK,
             header::LOCATION,
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
@@ -307,7 +343,9 @@ fn serve(
     let access_keys = web::Data::new(state.access_keys);
     let device_tokens = web::Data::new(state.device_tokens);
     let successor_key = web::Data::new(state.successor_key);
+    let external_tokens = web::Data::new(state.external_tokens);
     let session_settings = web::Data::new(config.sessions);
+    let token_settings = web::Data::new(config.tokens.clone());
     let trusted_proxies = TrustedProxies::new(config.server.trusted_proxies.clone());
     // Built once, outside the worker factory, so every worker shares the same buckets.
     let rate_limit = AuthRateLimit::new(
@@ -346,10 +384,12 @@ fn serve(
             .app_data(access_keys.clone())
             .app_data(device_tokens.clone())
             .app_data(successor_key.clone())
+            .app_data(external_tokens.clone())
             .app_data(revoked.clone())
             .app_data(revocations.clone())
             .app_data(rate_limit.clone())
             .app_data(session_settings.clone())
+            .app_data(token_settings.clone())
             .app_data(trusted_proxies.clone())
             .app_data(task_write_limit.clone())
             .app_data(quotas.clone())
@@ -375,6 +415,7 @@ fn serve(
                 }
             })
             .configure(openapi::configure_docs)
+            .configure(jwks::configure)
             .service(
                 web::scope("/api")
                     // API responses are private to their caller; never cache them.

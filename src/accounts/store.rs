@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::backoff::{self, BackoffKey};
 use super::credentials::{DisplayName, Email};
-use crate::db::schema::{account_tokens, login_throttles, refresh_tokens, sessions, tasks, users};
+use crate::db::schema::{
+    account_tokens, external_identities, login_throttles, refresh_tokens, sessions, tasks, users,
+};
 use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::UserId;
 
@@ -77,6 +79,66 @@ pub fn create(
                 error.into()
             }
         })
+}
+
+/// The local user of an identity another service vouches for, created on first use. The row
+/// can never be reached by a login: its `email` is `external:<id>`, which is not an address
+/// (logins and registrations parse the address first), and its password hash is `!`, which no
+/// password verifies. So it can never be confused with a local account, whatever email the
+/// issuer gives it; the issuer's email is not stored.
+pub fn external_user(
+    connection: &mut AnyConnection,
+    issuer: &str,
+    subject: &str,
+) -> DbResult<UserId> {
+    if let Some(user_id) = find_external_user(connection, issuer, subject)? {
+        return Ok(user_id);
+    }
+    // A savepoint, so that losing a race to a concurrent first use (the primary key decides)
+    // leaves the surrounding connection usable on PostgreSQL.
+    let created = connection.transaction(|connection| {
+        let now = db::now();
+        let user_id = UserId::generate();
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                id: user_id.as_str(),
+                email: &format!("external:{user_id}"),
+                name: None,
+                password_hash: "!",
+                created_at: now,
+                updated_at: now,
+            })
+            .execute(connection)?;
+        diesel::insert_into(external_identities::table)
+            .values((
+                external_identities::issuer.eq(issuer),
+                external_identities::subject.eq(subject),
+                external_identities::user_id.eq(user_id.as_str()),
+                external_identities::created_at.eq(now),
+            ))
+            .execute(connection)?;
+        Ok::<_, diesel::result::Error>(user_id)
+    });
+    match created {
+        Ok(user_id) => Ok(user_id),
+        Err(error) if db::is_unique_violation(&error) => {
+            find_external_user(connection, issuer, subject)?.ok_or_else(|| error.into())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub fn find_external_user(
+    connection: &mut AnyConnection,
+    issuer: &str,
+    subject: &str,
+) -> DbResult<Option<UserId>> {
+    Ok(external_identities::table
+        .find((issuer, subject))
+        .select(external_identities::user_id)
+        .first::<String>(connection)
+        .optional()?
+        .map(UserId::from))
 }
 
 pub fn find_by_email(connection: &mut AnyConnection, email: &Email) -> DbResult<Option<User>> {

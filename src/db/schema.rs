@@ -65,7 +65,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    external_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        private_seed -> Text,
+        public_x -> Text,
+        created_at -> Timestamp,
+        active_from -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(external_identities -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(tasks -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
@@ -77,7 +97,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttles,
     auth_rate_limits,
     account_tokens,
-    outbox
+    outbox,
+    external_identities,
+    signing_keys
 );
 
 diesel::table! {

@@ -68,7 +68,7 @@ fn reject_nul(field: &str, text: &str) -> Result<(), FieldError> {
 }
 
 /// Distinguishes a field that is absent (`None`) from one sent as `null` (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub(super) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
@@ -187,6 +187,16 @@ pub struct ListTasksQuery {
 /// than serde's generic complaint.
 impl ListTasksQuery {
     pub fn parse(self) -> Result<ListRequest, ApiError> {
+        self.parse_with_page_sizes(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    }
+
+    /// As [`parse`](Self::parse), with the page size `default_limit` when none is asked for and
+    /// at most `max_limit`.
+    pub fn parse_with_page_sizes(
+        self,
+        default_limit: i64,
+        max_limit: i64,
+    ) -> Result<ListRequest, ApiError> {
         let mut errors = FieldErrors::default();
         let status = match self.status.as_deref() {
             None => Some(StatusFilter::All),
@@ -199,12 +209,12 @@ impl ListTasksQuery {
             }),
         };
         let limit = match self.limit.as_deref().map(str::parse::<i64>) {
-            None => Some(DEFAULT_PAGE_SIZE),
-            Some(Ok(limit)) if (1..=MAX_PAGE_SIZE).contains(&limit) => Some(limit),
+            None => Some(default_limit),
+            Some(Ok(limit)) if (1..=max_limit).contains(&limit) => Some(limit),
             Some(_) => {
                 errors.push(FieldError::new(
                     "limit",
-                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}"),
+                    format!("must be a whole number from 1 to {max_limit}"),
                 ));
                 None
             }

@@ -28,6 +28,15 @@ impl StatusFilter {
             _ => None,
         }
     }
+
+    /// As a query parameter spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+        }
+    }
 }
 
 /// A valid list request.

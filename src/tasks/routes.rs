@@ -1,16 +1,16 @@
-//! HTTP in and out for tasks: parse, call the store with the caller as owner, shape the
-//! answer. One set of handlers serves both route families: `/api/tasks/...` and the original
-//! design's `/api/{user_id}/tasks/...`.
-
-use std::future::{Ready, ready};
+//! HTTP in and out for tasks on the canonical routes, `/api/tasks/...`: parse, call the store
+//! with the caller as owner, shape the answer. [`TaskOwner`] and [`insert_within_quota`] serve
+//! the seed dialect's routes (`super::seed_dialect`) too.
 
 use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 
-use super::input::{ListTasksQuery, PatchTaskRequest, TaskRequest};
+use super::input::{ListTasksQuery, PatchTaskRequest, TaskFields, TaskRequest};
 use super::store::{self, InsertTaskError, Task};
+use crate::accounts;
 use crate::config::Quotas;
 use crate::db::Database;
 use crate::errors::{ApiError, ApiResult, ErrorBody};
@@ -18,7 +18,7 @@ use crate::extract::Json;
 use crate::ids::{TaskId, UserId};
 use crate::rate_limit::TaskWriteLimit;
 use crate::timestamp::rfc3339;
-use crate::tokens::AuthenticatedUser;
+use crate::tokens::Caller;
 
 /// A task as clients see it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -56,36 +56,72 @@ pub struct TaskPage {
     pub next_cursor: Option<String>,
 }
 
-/// Whose tasks a request may touch: always the token's subject. On the compatibility routes
-/// the path names a user too, and naming anyone else is refused before anything is read.
+/// Whose tasks a request may touch: always the caller's own. On the compatibility routes the
+/// path names a user too (a local user's id, or an external subject as its issuer wrote it),
+/// and naming anyone else is refused before anything is read. An external caller is mapped to
+/// its local user here, created on first use.
 pub struct TaskOwner {
     pub user_id: UserId,
 }
 
 impl FromRequest for TaskOwner {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(request: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let caller = match AuthenticatedUser::from_request(request, payload).into_inner() {
-            Ok(caller) => caller,
-            Err(error) => return ready(Err(error)),
-        };
-        if let Some(path_user) = request.match_info().get("user_id")
-            && UserId::parse(path_user).as_ref() != Some(&caller.user_id)
-        {
-            return ready(Err(ApiError::Forbidden));
-        }
-        // Every write draws on the caller's own bucket, whatever address or session it uses.
-        if !matches!(*request.method(), Method::GET | Method::HEAD)
-            && let Some(limit) = request.app_data::<web::Data<TaskWriteLimit>>()
-            && let Err(too_many) = limit.check(&caller.user_id)
-        {
-            return ready(Err(too_many));
-        }
-        ready(Ok(TaskOwner {
-            user_id: caller.user_id,
-        }))
+    fn from_request(request: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let caller = Caller::of(request);
+        let path_user = request.match_info().get("user_id").map(str::to_owned);
+        let is_write = !matches!(*request.method(), Method::GET | Method::HEAD);
+        let write_limit = request.app_data::<web::Data<TaskWriteLimit>>().cloned();
+        let db = request.app_data::<web::Data<Database>>().cloned();
+        Box::pin(async move {
+            let user_id = match caller? {
+                Caller::Local(caller) => {
+                    if let Some(path_user) = &path_user
+                        && UserId::parse(path_user).as_ref() != Some(&caller.user_id)
+                    {
+                        return Err(ApiError::Forbidden);
+                    }
+                    caller.user_id
+                }
+                Caller::External(caller) => {
+                    if path_user.is_some_and(|path_user| path_user != caller.subject) {
+                        return Err(ApiError::Forbidden);
+                    }
+                    let db = db.ok_or_else(|| ApiError::internal("no database configured"))?;
+                    let known = db
+                        .read({
+                            let caller = caller.clone();
+                            move |connection| {
+                                accounts::store::find_external_user(
+                                    connection,
+                                    &caller.issuer,
+                                    &caller.subject,
+                                )
+                            }
+                        })
+                        .await?;
+                    match known {
+                        Some(user_id) => user_id,
+                        None => {
+                            db.write(move |connection| {
+                                accounts::store::external_user(
+                                    connection,
+                                    &caller.issuer,
+                                    &caller.subject,
+                                )
+                            })
+                            .await?
+                        }
+                    }
+                }
+            };
+            // Every write draws on the caller's own bucket, whatever address or session it uses.
+            if is_write && let Some(limit) = write_limit {
+                limit.check(&user_id)?;
+            }
+            Ok(TaskOwner { user_id })
+        })
     }
 }
 
@@ -161,22 +197,30 @@ pub async fn create_task(
     db: web::Data<Database>,
     Json(body): Json<TaskRequest>,
 ) -> ApiResult<HttpResponse> {
-    let fields = body.parse()?;
-    let max_tasks = quotas.tasks_per_user;
-    let task = db
-        .transaction(move |connection| {
-            Ok::<_, ApiError>(store::insert(
-                connection,
-                &owner.user_id,
-                fields,
-                max_tasks,
-            )?)
-        })
-        .await?;
+    let task = insert_within_quota(&db, &quotas, owner, body.parse()?).await?;
     let location = format!("{}/{}", request.path().trim_end_matches('/'), task.id);
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, location))
         .json(TaskView::from(task)))
+}
+
+/// Adds a task for `owner` unless they hold `MAX_TASKS_PER_USER` already.
+pub(super) async fn insert_within_quota(
+    db: &Database,
+    quotas: &Quotas,
+    owner: TaskOwner,
+    fields: TaskFields,
+) -> ApiResult<Task> {
+    let max_tasks = quotas.tasks_per_user;
+    db.transaction(move |connection| {
+        Ok::<_, ApiError>(store::insert(
+            connection,
+            &owner.user_id,
+            fields,
+            max_tasks,
+        )?)
+    })
+    .await
 }
 
 /// Read one task.

@@ -1,11 +1,15 @@
-//! Access tokens: JWTs signed with HS256, minted at login and refresh, checked by the guard.
+//! Access tokens: JWTs signed with HS256 (the default) or EdDSA (`JWT_ALGORITHM=EdDSA`), minted
+//! at login and refresh, checked by the guard.
 //!
 //! Access tokens are verified from the signature alone, with no database query, so they stay
 //! valid until they expire even after logout: that is why they live 15 minutes. Verification
-//! follows RFC 8725: the algorithm is pinned to HS256 (the token's own `alg` header is never
-//! trusted, so `none` and RS256-with-the-HMAC-secret confusion fail), and `exp`, `iss` and `aud`
-//! are required. Headers such as `kid`, `jku` and `x5u` are ignored and never fetched.
+//! follows RFC 8725: the algorithm is pinned by the setting, never taken from the token's own
+//! `alg` header (so `none`, RS256-with-the-HMAC-secret confusion, and, under EdDSA, HS256
+//! tokens signed with `JWT_SECRET` all fail), and `exp`, `iss` and `aud` are required. With
+//! HS256, headers such as `kid`, `jku` and `x5u` are ignored; with EdDSA, `kid` only selects one
+//! of our own keys ([`KeyRing`]), and nothing is ever fetched.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,6 +17,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::signing_keys::KeyRing;
 use crate::config::{JwtSecret, TokenSettings};
 use crate::ids::{SessionId, UserId};
 
@@ -48,22 +53,52 @@ pub struct AuthenticatedUser {
 /// Everything needed to mint and check access tokens.
 #[derive(Clone)]
 pub struct AccessTokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    signing: Signing,
     validation: Validation,
     issuer: String,
     audience: String,
     ttl: Duration,
 }
 
+/// The one algorithm tokens are signed and checked with.
+#[derive(Clone)]
+enum Signing {
+    Hs256 {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    EdDsa(Arc<KeyRing>),
+}
+
 #[derive(Debug, thiserror::Error)]
-#[error("could not sign the access token: {0}")]
-pub struct SigningError(#[from] jsonwebtoken::errors::Error);
+pub enum SigningError {
+    #[error("could not sign the access token: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("no EdDSA signing key is active")]
+    NoActiveKey,
+}
 
 impl AccessTokenKeys {
+    /// HS256 with `JWT_SECRET`.
     pub fn new(secret: &JwtSecret, settings: &TokenSettings) -> Self {
         let secret = secret.as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
+        Self::with(
+            Signing::Hs256 {
+                encoding: EncodingKey::from_secret(secret),
+                decoding: DecodingKey::from_secret(secret),
+            },
+            Algorithm::HS256,
+            settings,
+        )
+    }
+
+    /// EdDSA with the keys of `ring`.
+    pub fn eddsa(ring: Arc<KeyRing>, settings: &TokenSettings) -> Self {
+        Self::with(Signing::EdDsa(ring), Algorithm::EdDSA, settings)
+    }
+
+    fn with(signing: Signing, algorithm: Algorithm, settings: &TokenSettings) -> Self {
+        let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -71,8 +106,7 @@ impl AccessTokenKeys {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            signing,
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -101,11 +135,21 @@ impl AccessTokenKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        match &self.signing {
+            Signing::Hs256 { encoding, .. } => Ok(jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                encoding,
+            )?),
+            Signing::EdDsa(ring) => {
+                let (kid, encoding) = ring
+                    .signer(Utc::now().naive_utc())
+                    .ok_or(SigningError::NoActiveKey)?;
+                let mut header = Header::new(Algorithm::EdDSA);
+                header.kid = Some(kid);
+                Ok(jsonwebtoken::encode(&header, &claims, &encoding)?)
+            }
+        }
     }
 
     /// Checks signature, algorithm, `exp`, `nbf` (when present), `iss` and `aud`, and that the
@@ -114,7 +158,14 @@ impl AccessTokenKeys {
         if token.len() > MAX_ACCESS_TOKEN_BYTES {
             return None;
         }
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+        let decoding = match &self.signing {
+            Signing::Hs256 { decoding, .. } => decoding.clone(),
+            Signing::EdDsa(ring) => {
+                let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
+                ring.verifier(&kid)?
+            }
+        };
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &decoding, &self.validation)
             .ok()?
             .claims;
         Some(AuthenticatedUser {
@@ -136,6 +187,8 @@ mod tests {
             issuer: "todo-server".into(),
             audience: "todo-server".into(),
             access_ttl: Duration::from_secs(ttl),
+            algorithm: Default::default(),
+            key_propagation: Duration::from_secs(600),
         };
         AccessTokenKeys::new(
             &JwtSecret::new(secret.as_bytes().to_vec()).unwrap(),

@@ -119,6 +119,8 @@ mod tests {
             issuer: "todo-server".into(),
             audience: "todo-server".into(),
             access_ttl: Duration::from_secs(900),
+            algorithm: Default::default(),
+            key_propagation: Duration::from_secs(600),
         }
     }
 

@@ -6,6 +6,10 @@
 //!   are stored as.
 //! - [`device`]: device tokens, which exempt a client that logged in before from the account's
 //!   login back-off.
+//! - [`external`]: tokens another service issued (a Better Auth frontend's HS256 or JWKS-signed
+//!   JWTs), each source with its algorithm pinned.
+//! - [`signing_keys`]: the Ed25519 keys of `JWT_ALGORITHM=EdDSA`: which one signs, which are
+//!   published, and each instance's in-memory copy.
 //! - [`revoked`]: the sessions revoked within an access token's lifetime, kept in memory.
 //! - [`guard`]: the `HttpAuthentication` middleware and the [`AuthenticatedUser`] extractor.
 //!
@@ -14,12 +18,16 @@
 
 pub mod access;
 pub mod device;
+pub mod external;
 pub mod guard;
 pub mod refresh;
 pub mod revoked;
+pub mod signing_keys;
 
 pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
 pub use device::{DeviceId, DeviceTokens};
-pub use guard::{bearer_guard, optional_bearer_guard};
+pub use external::{ExternalCaller, ExternalTokens};
+pub use guard::{Caller, bearer_guard, optional_bearer_guard};
 pub use refresh::{RefreshToken, SuccessorKey, random_256_bits, sha256_hex};
 pub use revoked::{RevokedSessions, SessionStatus};
+pub use signing_keys::{KeyRing, SigningKey};

@@ -10,23 +10,6 @@ use crate::helpers::*;
 
 const INVALID_TOKEN_CHALLENGE: &str = r#"Bearer error="invalid_token""#;
 
-fn b64(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
-}
-
-/// Signs `header.payload` with HMAC and the given secret, whatever `alg` says.
-fn hmac_token(
-    header: &Value,
-    claims: &Value,
-    secret: &str,
-    algorithm: jsonwebtoken::Algorithm,
-) -> String {
-    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
-    let signing_input = format!("{}.{}", b64(header), b64(claims));
-    let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, algorithm).unwrap();
-    format!("{signing_input}.{signature}")
-}
-
 async fn assert_token_accepted(app: &TestApp, token: &str) {
     let response = app
         .authed(Method::GET, "/api/tasks", token)

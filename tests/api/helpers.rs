@@ -590,6 +590,25 @@ pub fn error_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// base64url of a JSON value, as a JWT segment.
+pub fn b64(value: &Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap())
+}
+
+/// Signs `header.payload` with HMAC and the given secret, whatever `alg` says.
+pub fn hmac_token(
+    header: &Value,
+    claims: &Value,
+    secret: &str,
+    algorithm: jsonwebtoken::Algorithm,
+) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    let signing_input = format!("{}.{}", b64(header), b64(claims));
+    let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, algorithm).unwrap();
+    format!("{signing_input}.{signature}")
+}
+
 /// Signs arbitrary claims with the test secret (or another), for tokens the server never issued.
 pub fn mint_token(claims: &Value, secret: &str) -> String {
     jsonwebtoken::encode(
@@ -633,6 +652,19 @@ pub async fn refused_after(app: &TestApp, access_token: &str, bound: Duration) -
         );
         actix_web::rt::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// `interop/`, where the independent peers live (a real Better Auth server, a `jose` verifier),
+/// asserting their npm packages are installed.
+pub fn interop_dir() -> std::path::PathBuf {
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop");
+    assert!(
+        interop.join("node_modules/better-auth").is_dir()
+            && interop.join("node_modules/jose").is_dir(),
+        "the interoperability peers are not installed: run `npm ci` in {} (Node 20+)",
+        interop.display()
+    );
+    interop
 }
 
 /// A running `todo-server` process; killed when dropped.

@@ -105,3 +105,70 @@ async fn refresh_is_documented_with_the_retry_rule_and_no_conflict() {
     );
     assert!(!doc.to_string().contains("refresh_conflict"));
 }
+
+/// The compatibility routes are documented in their own dialect: a bare array of tasks that
+/// carry `user_id`, bodies that accept fields they do not name, `detail` on every error.
+#[actix_web::test]
+async fn the_seed_routes_are_documented_with_their_own_shapes() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = &doc["paths"];
+    let schemas = &doc["components"]["schemas"];
+    let list = &paths["/api/{user_id}/tasks"]["get"]["responses"]["200"];
+    let list_schema = &list["content"]["application/json"]["schema"];
+    assert_eq!(list_schema["type"], "array", "{list}");
+    assert_eq!(
+        list_schema["items"]["$ref"],
+        "#/components/schemas/SeedTask"
+    );
+    assert!(list["headers"]["Link"].is_object(), "{list}");
+    assert!(
+        schemas["SeedTask"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("user_id"))
+    );
+    // Lenient bodies on the seed routes, strict ones on the canonical routes.
+    for name in [
+        "SeedCreateRequest",
+        "SeedUpdateRequest",
+        "SeedCompleteRequest",
+    ] {
+        assert!(
+            schemas[name]["additionalProperties"].is_null(),
+            "{name}: {}",
+            schemas[name]
+        );
+    }
+    assert_eq!(schemas["TaskRequest"]["additionalProperties"], false);
+    let complete = &paths["/api/{user_id}/tasks/{task_id}/complete"]["patch"];
+    assert_ne!(complete["requestBody"]["required"], true, "{complete}");
+    for (path, method) in [
+        ("/api/{user_id}/tasks", "get"),
+        ("/api/{user_id}/tasks", "post"),
+        ("/api/{user_id}/tasks/{task_id}", "put"),
+        ("/api/{user_id}/tasks/{task_id}/complete", "patch"),
+    ] {
+        let responses = paths[path][method]["responses"].as_object().unwrap();
+        for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+            assert_eq!(
+                response["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/SeedErrorBody",
+                "{method} {path} {status}"
+            );
+        }
+    }
+    assert!(schemas["SeedErrorBody"]["properties"]["detail"].is_object());
+    let canonical = &paths["/api/tasks/{task_id}"]["get"]["responses"]["404"];
+    assert_eq!(
+        canonical["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+}
