@@ -65,6 +65,34 @@ fn verified_user(check: PasswordCheck, wrong: &str) -> ApiResult<User> {
     }
 }
 
+/// The caller's account, once `password` checked out as a login's would (with the account's
+/// back-off), and the back-off key to clear; 401 with `wrong` otherwise.
+async fn confirm_password(
+    caller: &AuthenticatedUser,
+    db: &Database,
+    hasher: &PasswordHasher,
+    client: &ClientInfo,
+    password: String,
+    wrong: &str,
+) -> ApiResult<(User, BackoffKey)> {
+    let user_id = caller.user_id.clone();
+    let user = db
+        .read(move |connection| store::find_by_id(connection, &user_id))
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
+    let key = BackoffKey::for_email(&user.email);
+    let check = login::check_password::<ApiError>(
+        db,
+        hasher,
+        &key,
+        password,
+        Some(user),
+        client.ip_address.as_deref(),
+    )
+    .await?;
+    Ok((verified_user(check, wrong)?, key))
+}
+
 /// Create an account and start its first session.
 #[utoipa::path(
     post, path = "/api/auth/register", tag = "auth",
@@ -313,25 +341,17 @@ pub async fn change_password(
     Json(request): Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let change = request.parse()?;
-    let user_id = caller.user_id.clone();
-    let user = db
-        .read(move |connection| store::find_by_id(connection, &user_id))
-        .await?
-        .ok_or_else(ApiError::invalid_token)?;
-
     // The current password (and the back-off) first: scoring the new one is the expensive
     // step, and only the account's owner gets to make the server spend it.
-    let key = BackoffKey::for_email(&user.email);
-    let check = login::check_password::<ApiError>(
+    let (user, key) = confirm_password(
+        &caller,
         &db,
         &hasher,
-        &key,
+        &client,
         change.current_password,
-        Some(user),
-        client.ip_address.as_deref(),
+        "the current password is incorrect",
     )
     .await?;
-    let user = verified_user(check, "the current password is incorrect")?;
     let new_password = judge
         .judge(
             change.new_password,
@@ -515,23 +535,16 @@ pub async fn delete_account(
     Json(request): Json<DeleteAccountRequest>,
 ) -> ApiResult<HttpResponse> {
     let password = request.parse()?;
-    let user_id = caller.user_id.clone();
-    let user = db
-        .read(move |connection| store::find_by_id(connection, &user_id))
-        .await?
-        .ok_or_else(ApiError::invalid_token)?;
-    // The same check and back-off as a login: a stolen access token alone cannot delete.
-    let key = BackoffKey::for_email(&user.email);
-    let check = login::check_password::<ApiError>(
+    // A stolen access token alone cannot delete.
+    let (user, key) = confirm_password(
+        &caller,
         &db,
         &hasher,
-        &key,
+        &client,
         password,
-        Some(user),
-        client.ip_address.as_deref(),
+        "the password is incorrect",
     )
     .await?;
-    let user = verified_user(check, "the password is incorrect")?;
     let user_id = user.id.clone();
     let erased = db
         .transaction(move |connection| {
