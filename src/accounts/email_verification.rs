@@ -11,13 +11,13 @@
 use std::time::Duration;
 
 use super::credentials::{DisplayName, Email};
+use super::mailed_token;
 use super::store::{self, CreateUserError, TokenPurpose};
 use diesel::Connection;
 
 use crate::db::{self, AnyConnection, Database, DbError};
 use crate::ids::UserId;
 use crate::mail::{MailDelivery, message, store as outbox};
-use crate::tokens::{random_256_bits, sha256_hex};
 
 /// How long a verification link works.
 pub const LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -32,24 +32,19 @@ pub fn queue_link(
     email: &Email,
     public_url: &str,
 ) -> Result<bool, DbError> {
-    let now = db::now();
-    let latest = store::latest_token_issued_at(connection, user_id, TokenPurpose::VerifyEmail)?;
-    if latest.is_some_and(|issued| now - issued < db::span(MIN_INTERVAL)) {
-        return Ok(false);
-    }
-    let token = random_256_bits();
-    let expires_at = now + db::span(LIFETIME);
-    store::replace_token(
+    let Some(issued) = mailed_token::issue(
         connection,
         user_id,
         TokenPurpose::VerifyEmail,
-        &sha256_hex(&token),
-        now,
-        expires_at,
-    )?;
-    let link = message::verify_email_link(public_url, &token);
+        MIN_INTERVAL,
+        LIFETIME,
+    )?
+    else {
+        return Ok(false);
+    };
+    let link = message::verify_email_link(public_url, &issued.token);
     let mail = message::verify_email(email, &link, LIFETIME.as_secs() / 3600);
-    outbox::enqueue(connection, &mail, now, expires_at)?;
+    outbox::enqueue(connection, &mail, db::now(), issued.expires_at)?;
     Ok(true)
 }
 
@@ -107,25 +102,20 @@ pub async fn register_unverified(
                     let Some(owner) = store::find_by_email(connection, &email)? else {
                         return Ok(false);
                     };
-                    // The notice shares the link's interval, so nobody can flood the owner.
-                    let now = db::now();
-                    let latest = store::latest_token_issued_at(
+                    // The notice is spaced like a link (its token is never mailed, only its
+                    // time counts), so nobody can flood the owner.
+                    let spaced = mailed_token::issue(
                         connection,
                         &owner.id,
                         TokenPurpose::SignupNotice,
+                        MIN_INTERVAL,
+                        MIN_INTERVAL,
                     )?;
-                    if latest.is_some_and(|issued| now - issued < db::span(MIN_INTERVAL)) {
+                    if spaced.is_none() {
                         return Ok(false);
                     }
-                    store::replace_token(
-                        connection,
-                        &owner.id,
-                        TokenPurpose::SignupNotice,
-                        &sha256_hex(&random_256_bits()),
-                        now,
-                        now + db::span(MIN_INTERVAL),
-                    )?;
                     let notice = message::signup_attempt(&email, &public_url);
+                    let now = db::now();
                     outbox::enqueue(connection, &notice, now, now + db::span(LIFETIME))?;
                     Ok(true)
                 }

@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod email_verification;
 pub mod input;
 pub mod login;
+pub mod mailed_token;
 pub mod password_hash;
 pub mod password_reset;
 pub mod password_work;
