@@ -14,7 +14,9 @@
 #     passwords to score;
 #   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create);
 #   - the list with metrics off and on (METRICS_TOKEN), three alternating restarts each: the
-#     cost of recording them.
+#     cost of recording them; and the same cost as instructions per list request, counted by
+#     valgrind (callgrind), which gives the same count for the same binary and requests however
+#     busy the machine is (installed from Debian if missing).
 # Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
 #
 # Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
@@ -34,6 +36,7 @@ secret=bench-secret-bench-secret-bench-secret-0123456789
 api=http://127.0.0.1:$port
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
 command -v jq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
 cargo build --release --quiet
 binary=$PWD/target/release/todo-server
@@ -58,8 +61,12 @@ case $backend in
 esac
 
 # start_server [ENV=VALUE...]: (re)starts the server on the benchmark's database.
-start_server() {
+stop_server() {
   if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
+  server_pid=
+}
+start_server() {
+  stop_server
   env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
     AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
     ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" \
@@ -138,6 +145,41 @@ for round in 1 2 3; do
     || { echo "the metrics did not record the list" >&2; exit 1; }
 done
 median() { sort -n | sed -n 2p; }
+
+# instructions REQUESTS [ENV=VALUE...]: what the server's HTTP connections execute (callgrind's
+# count inside actix's HTTP/1 dispatcher, so start-up and background tasks are left out) for
+# REQUESTS list requests on one keep-alive connection. On PostgreSQL the queries run on the
+# blocking pool, outside the count; the figure is then the work around them.
+instructions() {
+  local requests=$1 out=$work/callgrind.out
+  shift
+  env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
+    AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
+    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" \
+    valgrind --tool=callgrind --callgrind-out-file="$out" \
+    '--toggle-collect=*actix_http::h1::dispatcher::Dispatcher*Future*poll' "$binary" >> "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 600); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.2; done
+  python3 - "$port" "$requests" <<'PY'
+import http.client, os, sys
+port, requests = int(sys.argv[1]), int(sys.argv[2])
+connection = http.client.HTTPConnection("127.0.0.1", port)
+for _ in range(requests):
+    connection.request("GET", "/api/tasks?limit=20", headers={"Authorization": "Bearer " + os.environ["ACCESS"]})
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+PY
+  stop_server
+  awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+counted=${BENCH_COUNTED_REQUESTS:-2000}
+per_request() { echo $(($(instructions "$counted" "$@") / counted)); }
+echo "== $backend: instructions per list request without and with metrics (valgrind)"
+stop_server
+instructions_off=$(per_request)
+instructions_on=$(per_request METRICS_TOKEN=$metrics_token)
+echo "list: $instructions_off instructions per request without metrics, $instructions_on with"
 metrics_off=$(for round in 1 2 3; do value "list@metrics-off-$round" 64 rps; done | median)
 metrics_on=$(for round in 1 2 3; do value "list@metrics-on-$round" 64 rps; done | median)
 
@@ -161,3 +203,4 @@ echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 
 echo "under a password-meter flood ($(value flood 8 rps) registrations and password changes/s with 128 l33t characters): /healthz p99 $(value healthz@flood 64 p99_ms) ms (alone: $(value healthz 64 p99_ms) ms), list $(ratio "$(value list@flood 64 rps)" "$(value list 64 rps)") of its throughput alone"
 echo "mixed, 1000 connections over $mixed_accounts accounts: $(value mixed 1000 rps) req/s, p50 $(value mixed 1000 p50_ms) ms, non-2xx $(value mixed 1000 non2xx)"
 echo "list with metrics recorded / without (median of 3 alternating runs, 64 connections): $(ratio "$metrics_on" "$metrics_off") ($metrics_on vs $metrics_off req/s)"
+echo "instructions per list request with metrics / without (valgrind, $counted requests): $(ratio "$instructions_on" "$instructions_off") ($instructions_on vs $instructions_off)"

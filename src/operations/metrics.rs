@@ -16,6 +16,8 @@
 //! (`METRICS_TOKEN`) required wherever `/metrics` is served. With neither, there is no
 //! `/metrics`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -211,15 +213,54 @@ pub async fn record_request(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    let status = response.status().as_str().to_owned();
-    let labels = [
-        ("method", method.to_owned()),
-        ("route", route),
-        ("status", status),
-    ];
-    counter!(HTTP_REQUESTS, &labels).increment(1);
-    histogram!(HTTP_DURATION, &labels).record(started.elapsed());
+    let key = SeriesKey {
+        route,
+        method,
+        status: response.status().as_u16(),
+    };
+    RequestSeries::record(key, started.elapsed());
     Ok(response)
+}
+
+/// Which series a request belongs to. Bounded: routes and methods come from fixed lists, and
+/// a status is one of the few the handlers answer with.
+#[derive(PartialEq, Eq, Hash)]
+struct SeriesKey {
+    route: String,
+    method: &'static str,
+    status: u16,
+}
+
+/// The handles of one (route, method, status) series, looked up once per worker thread and
+/// kept: building the labels and finding them in the registry cost more than the increment and
+/// the sample themselves, on every request.
+struct RequestSeries {
+    requests: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+thread_local! {
+    static REQUEST_SERIES: RefCell<HashMap<SeriesKey, RequestSeries>> = RefCell::default();
+}
+
+impl RequestSeries {
+    fn record(key: SeriesKey, duration: Duration) {
+        REQUEST_SERIES.with_borrow_mut(|known| {
+            let series = known.entry(key).or_insert_with_key(|key| {
+                let labels = [
+                    ("method", key.method.to_owned()),
+                    ("route", key.route.clone()),
+                    ("status", key.status.to_string()),
+                ];
+                Self {
+                    requests: counter!(HTTP_REQUESTS, &labels),
+                    duration: histogram!(HTTP_DURATION, &labels),
+                }
+            });
+            series.requests.increment(1);
+            series.duration.record(duration);
+        });
+    }
 }
 
 /// A fixed set of labels: actix accepts any token as a method, and each would be a series.
