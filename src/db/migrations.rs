@@ -20,7 +20,7 @@ pub enum MigrationError {
 /// Applies every embedded migration the database has not seen yet; returns their names.
 pub fn run_migrations(pool: &Pool) -> Result<Vec<String>, MigrationError> {
     let mut connection = pool.get()?;
-    let applied = match &mut *connection {
+    let applied = match &mut **connection {
         AnyConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS),
         AnyConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE_MIGRATIONS),
     }

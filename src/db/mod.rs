@@ -36,7 +36,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use migrations::{MigrationError, run_migrations};
-pub use pool::{AnyBackend, AnyConnection, ConnectionManager, Pool, build_pool};
+pub use pool::{AnyBackend, AnyConnection, ConnectionManager, Pool, build_pool, on_backend};
 pub use time::{StoredTime, now, seconds_until, span};
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
 
@@ -177,7 +177,14 @@ impl Database {
                 tracing::error!(%error, "no database connection available");
                 DbError::Unavailable
             })?;
-            work(&mut connection)
+            let outcome = work(&mut connection);
+            // A connection handed out without a check (see `pool::RECENTLY_USED`) may have
+            // died with its server: that is an outage (503, try again), not a failed query.
+            if outcome.is_err() && connection.is_lost() {
+                tracing::error!("the database connection was lost");
+                return Err(DbError::Unavailable.into());
+            }
+            outcome
         })
         .await
         .map_err(|error| DbError::Lost(error.to_string()))?
@@ -206,14 +213,12 @@ impl SqliteAccess {
     /// A connection that refuses to write, so a write sent through [`Database::read`] fails
     /// loudly instead of slipping past the write lock.
     fn open_reader(&self) -> Result<AnyConnection, DbError> {
-        use r2d2::ManageConnection;
-        let mut connection =
-            ConnectionManager::new(self.url.clone())
-                .connect()
-                .map_err(|error| {
-                    tracing::error!(%error, "could not open a SQLite reader");
-                    DbError::Unavailable
-                })?;
+        let mut connection = ConnectionManager::new(self.url.clone())
+            .open()
+            .map_err(|error| {
+                tracing::error!(%error, "could not open a SQLite reader");
+                DbError::Unavailable
+            })?;
         connection.batch_execute("PRAGMA query_only = ON")?;
         Ok(connection)
     }

@@ -1,8 +1,11 @@
 //! The connection type that spans both backends, and the pool that hands it out.
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 
 use super::DatabaseUrl;
@@ -14,11 +17,92 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs the same Diesel code with the backend's own connection: `on_backend!(connection,
+/// |inner| query.load(inner))`. The body is compiled once per backend.
+///
+/// For the hottest queries. Through [`AnyConnection`] Diesel writes a query's SQL text anew
+/// on every execution, even for a query it has prepared and cached (the multi-connection
+/// wrapper renders its inner query before handing it on; in the task list's profile that was
+/// 9% of the instructions). On the backend's own connection, a query whose Rust type fixes its
+/// SQL (not boxed) is looked up in the statement cache by that type, with no text at all.
+#[macro_export]
+macro_rules! on_backend {
+    ($connection:expr, |$inner:ident| $body:expr) => {
+        match $connection {
+            $crate::db::AnyConnection::Postgresql($inner) => $body,
+            $crate::db::AnyConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+pub use on_backend;
+
 /// The backend type of [`AnyConnection`], for naming a row type's columns
 /// (`<Task as Selectable<AnyBackend>>::construct_selection()`).
 pub type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
+
+/// A connection as the pool keeps it, with what decides whether it must be checked before it
+/// is handed out again (see [`ConnectionManager::is_valid`]). Dereferences to the connection.
+pub struct PoolSlot {
+    connection: AnyConnection,
+    returned_at: Instant,
+    /// Set by the connection's instrumentation when a statement fails (PostgreSQL only).
+    failed: Arc<AtomicBool>,
+    /// Found dead after a failure: the pool drops it when it is given back.
+    dead: bool,
+}
+
+impl PoolSlot {
+    fn new(connection: AnyConnection) -> Self {
+        let mut slot = Self {
+            connection,
+            returned_at: Instant::now(),
+            failed: Arc::default(),
+            dead: false,
+        };
+        if let AnyConnection::Postgresql(pg) = &mut slot.connection {
+            let failed = slot.failed.clone();
+            pg.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::FinishQuery { error: Some(_), .. } = event {
+                    failed.store(true, Ordering::Relaxed);
+                }
+            });
+        }
+        slot
+    }
+
+    /// After work that failed: whether the connection itself is gone (its server restarted,
+    /// its backend was terminated), rather than the work. Asks the server only when a
+    /// statement on it failed, and marks a dead connection so the pool drops it.
+    pub fn is_lost(&mut self) -> bool {
+        if !self.failed.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.dead = self.connection.batch_execute("SELECT 1").is_err();
+        self.dead
+    }
+}
+
+impl Deref for PoolSlot {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for PoolSlot {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.connection
+    }
+}
+
+/// A PostgreSQL connection given back this recently, with no failed statement since its last
+/// check, is handed out again without a `SELECT 1`: it was working a moment ago, and the check
+/// is a round trip on every request. HikariCP skips its check within the same window
+/// (`aliveBypassWindowMs`). A connection that died in that window fails the one request that
+/// meets it, with 503 (see `Database::on_blocking_pool`), and is dropped.
+const RECENTLY_USED: Duration = Duration::from_millis(500);
 
 /// How long a request waits for a connection before it is answered with 503.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(3);
@@ -38,11 +122,9 @@ impl ConnectionManager {
     }
 }
 
-impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+impl ConnectionManager {
+    /// A connection outside the pool, configured as the pool's are.
+    pub fn open(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
                 .map(AnyConnection::Postgresql)
@@ -69,22 +151,40 @@ impl r2d2::ManageConnection for ConnectionManager {
             }
         }
     }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = PoolSlot;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PoolSlot, Self::Error> {
+        Ok(PoolSlot::new(self.open()?))
+    }
 
     /// r2d2 asks this before every checkout: `SELECT 1`. A PostgreSQL connection can die with
     /// its server (a restart, a terminated backend), and a dead one is replaced instead of
-    /// failing a request. SQLite needs it too, though not to find dead connections: without
+    /// failing a request; one given back within [`RECENTLY_USED`] is trusted. SQLite needs it too, though not to find dead connections: without
     /// it, under a steady stream of writes the WAL was never checkpointed (measured: a 1.4 GB
     /// WAL after 70k task creations, the database file still empty, each write slower than the
     /// last as the kernel zeroed new pages); with it the WAL stays a few MB. (Reads on SQLite do
     /// not come through the pool: see `Database::read`.)
-    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), Self::Error> {
-        connection
+    fn is_valid(&self, slot: &mut PoolSlot) -> Result<(), Self::Error> {
+        let failed = slot.failed.swap(false, Ordering::Relaxed);
+        if matches!(slot.connection, AnyConnection::Postgresql(_))
+            && !failed
+            && slot.returned_at.elapsed() < RECENTLY_USED
+        {
+            return Ok(());
+        }
+        slot.connection
             .batch_execute("SELECT 1")
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(connection)
+    /// r2d2 asks this when a connection is given back, which is the moment to note.
+    fn has_broken(&self, slot: &mut PoolSlot) -> bool {
+        slot.returned_at = Instant::now();
+        slot.dead || diesel::r2d2::R2D2Connection::is_broken(&mut slot.connection)
     }
 }
 

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, Utc};
 use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
 use diesel::sql_types::Timestamp;
+use diesel::sqlite::{Sqlite, SqliteValue};
 
 use super::pool::{AnyBackend, MultiRawValue};
 
@@ -44,16 +46,26 @@ impl From<StoredTime> for NaiveDateTime {
 impl FromSql<Timestamp, AnyBackend> for StoredTime {
     fn from_sql(value: MultiRawValue<'_>) -> deserialize::Result<Self> {
         match value {
-            MultiRawValue::Sqlite(mut sqlite) => {
-                if let Some(parsed) = parse_sqlite_timestamp(sqlite.read_text()) {
-                    return Ok(Self(parsed));
-                }
-                let fallback: NaiveDateTime =
-                    FromSql::<Timestamp, diesel::sqlite::Sqlite>::from_sql(sqlite)?;
-                Ok(Self(fallback))
-            }
-            other => Ok(Self(other.from_sql::<NaiveDateTime, Timestamp>()?)),
+            MultiRawValue::Sqlite(sqlite) => FromSql::<Timestamp, Sqlite>::from_sql(sqlite),
+            MultiRawValue::Postgresql(pg) => FromSql::<Timestamp, Pg>::from_sql(pg),
         }
+    }
+}
+
+/// For queries run on the backend's own connection (see [`super::on_backend`]).
+impl FromSql<Timestamp, Sqlite> for StoredTime {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        if let Some(parsed) = parse_sqlite_timestamp(value.read_text()) {
+            return Ok(Self(parsed));
+        }
+        let fallback: NaiveDateTime = FromSql::<Timestamp, Sqlite>::from_sql(value)?;
+        Ok(Self(fallback))
+    }
+}
+
+impl FromSql<Timestamp, Pg> for StoredTime {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(Self(FromSql::<Timestamp, Pg>::from_sql(value)?))
     }
 }
 

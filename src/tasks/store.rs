@@ -113,31 +113,47 @@ pub fn insert(
 }
 
 /// One page, newest first, and the cursor of the next page if there is one.
+///
+/// The hottest query of all, so it runs on the backend's own connection with a query type
+/// per shape (status filter or not, cursor or not): each is prepared once per connection and
+/// found again by its type, never rendered to SQL text again (see [`db::on_backend`]).
 pub fn list(
     connection: &mut AnyConnection,
     user_id: &UserId,
     request: &ListRequest,
 ) -> DbResult<(Vec<Task>, Option<Cursor>)> {
-    let mut query = tasks::table
-        .filter(tasks::user_id.eq(user_id.as_str()))
-        .select(Task::as_select())
-        .order((tasks::created_at.desc(), tasks::id.desc()))
-        // One more than asked tells whether another page follows.
-        .limit(request.limit + 1)
-        .into_boxed();
-    match request.status {
-        StatusFilter::All => {}
-        StatusFilter::Pending => query = query.filter(tasks::completed.eq(false)),
-        StatusFilter::Completed => query = query.filter(tasks::completed.eq(true)),
-    }
-    if let Some(cursor) = &request.cursor {
-        query = query.filter(
-            tasks::created_at.lt(cursor.created_at).or(tasks::created_at
-                .eq(cursor.created_at)
-                .and(tasks::id.lt(cursor.id.as_str().to_owned()))),
-        );
-    }
-    let mut page = query.load(connection)?;
+    let completed = match request.status {
+        StatusFilter::All => None,
+        StatusFilter::Pending => Some(false),
+        StatusFilter::Completed => Some(true),
+    };
+    let cursor = request
+        .cursor
+        .as_ref()
+        .map(|cursor| (cursor.created_at, cursor.id.as_str()));
+    let mut page: Vec<Task> = db::on_backend!(connection, |connection| {
+        let page = tasks::table
+            .filter(tasks::user_id.eq(user_id.as_str()))
+            .select(Task::as_select())
+            .order((tasks::created_at.desc(), tasks::id.desc()))
+            // One more than asked tells whether another page follows.
+            .limit(request.limit + 1);
+        // After the cursor in (created_at, id) descending order.
+        let after = |(created_at, id): (NaiveDateTime, &str)| {
+            tasks::created_at.lt(created_at).or(tasks::created_at
+                .eq(created_at)
+                .and(tasks::id.lt(id.to_owned())))
+        };
+        match (completed, cursor) {
+            (None, None) => page.load(connection),
+            (Some(completed), None) => page.filter(tasks::completed.eq(completed)).load(connection),
+            (None, Some(cursor)) => page.filter(after(cursor)).load(connection),
+            (Some(completed), Some(cursor)) => page
+                .filter(tasks::completed.eq(completed))
+                .filter(after(cursor))
+                .load(connection),
+        }
+    })?;
     let next = if page.len() as i64 > request.limit {
         page.truncate(request.limit as usize);
         page.last().map(|task| Cursor {

@@ -208,3 +208,58 @@ async fn a_postgres_outage_gives_503_and_the_service_recovers() {
         StatusCode::OK
     );
 }
+
+/// A PostgreSQL restart kills every pooled connection, including ones given back a moment
+/// ago (which the pool hands out again without a `SELECT 1`). A request that meets a dead
+/// connection is answered 503 (try again), never 500, and the dead connection is dropped: the
+/// service recovers within as many requests as the pool had connections.
+#[actix_web::test]
+async fn connections_killed_under_the_pool_give_503_never_500_and_are_replaced() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let app = spawn_app().await;
+    let TestDatabase::Postgres { admin_url, name } = app.database.as_ref() else {
+        eprintln!("SQLite backend: no server to restart");
+        return;
+    };
+    let user = app.new_user().await;
+    // Several connections in the pool, all given back just now.
+    let lists = (0..6).map(|_| app.send(&user, Method::GET, "/api/tasks", None));
+    for list in futures_util::future::join_all(lists).await {
+        assert_eq!(list.status(), StatusCode::OK);
+    }
+    let mut admin = PgConnection::establish(admin_url).unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut admin)
+    .unwrap();
+
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let response = app.send(&user, Method::GET, "/api/tasks", None).await;
+        let status = response.status();
+        if status != StatusCode::OK {
+            assert_error(
+                response,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+            )
+            .await;
+        }
+        statuses.push(status);
+    }
+    let failed = statuses
+        .iter()
+        .filter(|status| **status != StatusCode::OK)
+        .count();
+    assert!(
+        failed <= 10,
+        "the pool holds at most 10 connections: {statuses:?}"
+    );
+    assert!(
+        statuses[10..]
+            .iter()
+            .all(|status| *status == StatusCode::OK),
+        "recovered once the dead connections were dropped: {statuses:?}"
+    );
+}

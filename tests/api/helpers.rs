@@ -230,10 +230,9 @@ impl TestApp {
 
     /// A direct connection to the app's database, for asserting what was (not) written.
     pub fn connection(&self) -> AnyConnection {
-        use r2d2::ManageConnection;
         let url = DatabaseUrl::parse(&self.database_url).expect("valid url");
         ConnectionManager::new(url)
-            .connect()
+            .open()
             .expect("connect to the test database")
     }
 
