@@ -142,7 +142,7 @@ impl Database {
         T: Send + 'static,
         E: From<DbError> + From<DieselError> + Send + 'static,
     {
-        self.write(move |connection| connection.transaction(work))
+        self.write(move |connection| write_transaction(connection, work))
             .await
     }
 
@@ -221,6 +221,39 @@ impl SqliteAccess {
             })?;
         connection.batch_execute("PRAGMA query_only = ON")?;
         Ok(connection)
+    }
+}
+
+/// `connection.transaction(work)`, except that on SQLite it begins with `BEGIN IMMEDIATE`.
+///
+/// A plain `BEGIN` on SQLite takes the write lock only at the first write; if another process
+/// on the same file (a second instance, `todo-server rotate-keys`) committed in between, that
+/// upgrade fails at once with "database is locked", without waiting out the busy timeout,
+/// because the snapshot already read is stale. Taking the lock first makes the transaction
+/// wait its turn instead. (Writers in this process already queue on `write_lock`.)
+fn write_transaction<T, E, F>(connection: &mut AnyConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<DieselError>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    type Manager = <AnyConnection as Connection>::TransactionManager;
+    match connection {
+        AnyConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+        }
+        AnyConnection::Postgresql(_) => Manager::begin_transaction(connection)?,
+    }
+    // From here on as `TransactionManager::transaction` does it.
+    match work(connection) {
+        Ok(value) => {
+            Manager::commit_transaction(connection)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(connection) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
     }
 }
 

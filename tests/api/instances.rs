@@ -132,3 +132,42 @@ async fn three_instances_on_one_database_act_as_one_server() {
         assert_eq!(allowed, 9, "one budget per process on SQLite: {statuses:?}");
     }
 }
+
+/// Two instances writing to one database at once: a transaction that reads before it writes
+/// waits for the other instance's write instead of failing. On SQLite a plain `BEGIN` failed
+/// such a transaction at once with "database is locked" (seen as a failed start of a second
+/// EdDSA instance, whose first-key transaction reads the keys, then inserts one).
+#[actix_web::test]
+async fn a_transaction_that_reads_first_waits_for_another_instance_s_write() {
+    use diesel::connection::SimpleConnection;
+    use todo_server::db::{self, Database, DatabaseUrl, DbError};
+
+    let app = spawn_app().await;
+    let url = DatabaseUrl::parse(&app.database_url).unwrap();
+    let open = || Database::new(db::build_pool(&url, 2).unwrap(), &url);
+    let (first, second) = (open(), open());
+    let insert = |name: &str| {
+        format!(
+            "INSERT INTO login_throttles (email_hash, failures, last_failed_at) \
+             VALUES ('{name}', 1, CURRENT_TIMESTAMP)"
+        )
+    };
+    let (reading_then_writing, other_write) = (insert("first"), insert("second"));
+    let transaction = first.transaction(move |connection| -> Result<(), DbError> {
+        connection.batch_execute("SELECT count(*) FROM users")?;
+        std::thread::sleep(Duration::from_millis(300));
+        connection.batch_execute(&reading_then_writing)?;
+        Ok(())
+    });
+    let meanwhile = async {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        second
+            .write(move |connection| -> Result<(), DbError> {
+                Ok(connection.batch_execute(&other_write)?)
+            })
+            .await
+    };
+    let (transaction, meanwhile) = futures_util::join!(transaction, meanwhile);
+    transaction.expect("the transaction waits its turn");
+    meanwhile.expect("the other instance's write waits its turn");
+}
