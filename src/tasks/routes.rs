@@ -17,7 +17,7 @@ use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::ids::{TaskId, UserId};
 use crate::rate_limit::TaskWriteLimit;
-use crate::timestamp::rfc3339;
+use crate::timestamp::Rfc3339;
 use crate::tokens::Caller;
 
 /// A task as clients see it.
@@ -29,11 +29,11 @@ pub struct TaskView {
     pub description: Option<String>,
     pub completed: bool,
     /// RFC 3339, UTC.
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Rfc3339,
     /// RFC 3339, UTC; moves on every change.
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Rfc3339,
 }
 
 impl From<Task> for TaskView {
@@ -43,8 +43,8 @@ impl From<Task> for TaskView {
             title: task.title,
             description: task.description,
             completed: task.completed,
-            created_at: rfc3339(task.created_at),
-            updated_at: rfc3339(task.updated_at),
+            created_at: Rfc3339(task.created_at),
+            updated_at: Rfc3339(task.updated_at),
         }
     }
 }

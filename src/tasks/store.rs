@@ -11,14 +11,13 @@ use crate::db::schema::{tasks, users};
 use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
 use crate::ids::{TaskId, UserId};
 
-/// A stored task.
+/// A stored task, as its owner sees it. The owner's id is not read back: every query already
+/// names it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = tasks)]
 pub struct Task {
     #[diesel(deserialize_as = String)]
     pub id: TaskId,
-    #[diesel(deserialize_as = String)]
-    pub user_id: UserId,
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,

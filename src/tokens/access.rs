@@ -158,14 +158,16 @@ impl AccessTokenKeys {
         if token.len() > MAX_ACCESS_TOKEN_BYTES {
             return None;
         }
+        let ring_key;
         let decoding = match &self.signing {
-            Signing::Hs256 { decoding, .. } => decoding.clone(),
+            Signing::Hs256 { decoding, .. } => decoding,
             Signing::EdDsa(ring) => {
                 let kid = jsonwebtoken::decode_header(token).ok()?.kid?;
-                ring.verifier(&kid)?
+                ring_key = ring.verifier(&kid)?;
+                &ring_key
             }
         };
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, decoding, &self.validation)
             .ok()?
             .claims;
         Some(AuthenticatedUser {

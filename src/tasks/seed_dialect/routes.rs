@@ -16,7 +16,7 @@ use crate::tasks::input::TaskChanges;
 use crate::tasks::list::{Cursor, ListRequest};
 use crate::tasks::routes::{TaskOwner, insert_within_quota};
 use crate::tasks::store::{self, Task};
-use crate::timestamp::rfc3339;
+use crate::timestamp::Rfc3339;
 
 /// A task as seed clients read it: the canonical fields plus the owner's id as the path names
 /// it.
@@ -30,11 +30,11 @@ pub struct SeedTask {
     pub description: Option<String>,
     pub completed: bool,
     /// RFC 3339, UTC.
-    #[schema(format = DateTime)]
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Rfc3339,
     /// RFC 3339, UTC; moves on every change.
-    #[schema(format = DateTime)]
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Rfc3339,
 }
 
 impl SeedTask {
@@ -45,8 +45,8 @@ impl SeedTask {
             title: task.title,
             description: task.description,
             completed: task.completed,
-            created_at: rfc3339(task.created_at),
-            updated_at: rfc3339(task.updated_at),
+            created_at: Rfc3339(task.created_at),
+            updated_at: Rfc3339(task.updated_at),
         }
     }
 }
