@@ -8,12 +8,13 @@
 # measures with wrk (installed from Debian if missing):
 #   - the authenticated list at BENCH_SMALL_TASKS (1k) and at BENCH_TASKS (500k) tasks in the
 #     table, the others owned by BENCH_USERS (10k) other users, seeded straight into the tables;
-#   - at 64 and 256 connections: GET /healthz (the framework's ceiling on this machine), the
-#     list, toggle, create and refresh (a real rotation, a new pair every time);
+#   - at 64 and 256 connections: GET /healthz (the framework's ceiling on this machine) and the
+#     list, three alternating pairs (their ratio is the median pair's), then toggle, create and
+#     refresh (a real rotation, a new pair every time);
 #   - /healthz and the list while 8 connections register and change passwords with the slowest
 #     passwords to score;
 #   - a mixed load of 1000 connections acting as random ones of 10k accounts (4/5 list, 1/5 create);
-#   - the list with metrics off and on (METRICS_TOKEN), three alternating restarts each: the
+#   - the list with metrics off and on (METRICS_TOKEN), five alternating restarts each: the
 #     cost of recording them; and the same cost as instructions per list request, counted by
 #     valgrind (callgrind), which gives the same count for the same binary and requests however
 #     busy the machine is (installed from Debian if missing).
@@ -103,6 +104,10 @@ run() {
   printf '%s connections=%s %s\n' "$name" "$connections" "${line#RESULT }" | tee -a "$results"
 }
 value() { grep "^$1 connections=$2 " "$results" | tr ' ' '\n' | grep "^$3=" | cut -d= -f2; }
+# The first round of a repeated run keeps the plain name; later ones are NAME#2, NAME#3.
+round_suffix() { [ "$1" = 1 ] || echo "#$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "== $backend: seeding $small tasks"
 python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((small - 20)) 50
@@ -111,8 +116,12 @@ run list@small 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
 echo "== $backend: seeding up to $big tasks over $owners users"
 python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((big - small)) "$owners"
 for connections in 64 256; do
-  run healthz "$connections" authed.lua BENCH_PATH=/healthz
-  run list "$connections" authed.lua BENCH_PATH='/api/tasks?limit=20'
+  # Three alternating pairs: the ratio is the median of the pairs', so a drift of the machine
+  # between two runs does not decide it.
+  for round in 1 2 3; do
+    run "healthz$(round_suffix $round)" "$connections" authed.lua BENCH_PATH=/healthz
+    run "list$(round_suffix $round)" "$connections" authed.lua BENCH_PATH='/api/tasks?limit=20'
+  done
   run toggle "$connections" toggle.lua
   run create "$connections" authed.lua BENCH_PATH=/api/tasks BODY='{"title": "benchmark"}'
   python3 "$BENCH_DIR/seed.py" refresh "$database_url" "$user_id" $((connections * 4)) "$work/refresh.tokens"
@@ -136,7 +145,7 @@ run mixed 1000 mixed.lua ACCESS_TOKENS="$work/access.tokens"
 
 echo "== $backend: the list without and with metrics recorded (alternating restarts)"
 metrics_token=bench-metrics-token-0123456789abcdef
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
   start_server
   run "list@metrics-off-$round" 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
   start_server METRICS_TOKEN=$metrics_token
@@ -144,7 +153,6 @@ for round in 1 2 3; do
   curl -sf -H "Authorization: Bearer $metrics_token" "$api/metrics" | grep -q '^http_requests_total{' \
     || { echo "the metrics did not record the list" >&2; exit 1; }
 done
-median() { sort -n | sed -n 2p; }
 
 # instructions REQUESTS [ENV=VALUE...]: what the server's HTTP connections execute (callgrind's
 # count inside actix's HTTP/1 dispatcher, so start-up and background tasks are left out) for
@@ -180,10 +188,9 @@ stop_server
 instructions_off=$(per_request)
 instructions_on=$(per_request METRICS_TOKEN=$metrics_token)
 echo "list: $instructions_off instructions per request without metrics, $instructions_on with"
-metrics_off=$(for round in 1 2 3; do value "list@metrics-off-$round" 64 rps; done | median)
-metrics_on=$(for round in 1 2 3; do value "list@metrics-on-$round" 64 rps; done | median)
+metrics_off=$(for round in 1 2 3 4 5; do value "list@metrics-off-$round" 64 rps; done | median)
+metrics_on=$(for round in 1 2 3 4 5; do value "list@metrics-on-$round" 64 rps; done | median)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 echo
 echo "## $backend, $(nproc) cores, wrk -t$THREADS, ${seconds}s per run"
 echo
@@ -195,12 +202,17 @@ while read -r name connections rest; do
     "$rps" "$p50_ms" "$p99_ms" "$non2xx" "$socket_errors"
 done < "$results"
 echo
-echo "list at $big tasks / list at $small tasks (64 connections): $(ratio "$(value list 64 rps)" "$(value list@small 64 rps)")"
+list_big=$(for round in 1 2 3; do value "list$(round_suffix $round)" 64 rps; done | median)
+echo "list at $big tasks / list at $small tasks (64 connections, the median of three runs at $big): $(ratio "$list_big" "$(value list@small 64 rps)")"
 for connections in 64 256; do
-  echo "list / healthz at $connections connections: $(ratio "$(value list "$connections" rps)" "$(value healthz "$connections" rps)")"
+  pairs=$(for round in 1 2 3; do
+    awk -v a="$(value "list$(round_suffix $round)" "$connections" rps)" \
+      -v b="$(value "healthz$(round_suffix $round)" "$connections" rps)" 'BEGIN { printf "%.0f\n", 100 * a / b }'
+  done)
+  echo "list / healthz at $connections connections: $(median <<<"$pairs")% (median of three alternating pairs: $(echo $pairs | sed 's/ /%, /g')%)"
 done
 echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 256 rps) at 256"
 echo "under a password-meter flood ($(value flood 8 rps) registrations and password changes/s with 128 l33t characters): /healthz p99 $(value healthz@flood 64 p99_ms) ms (alone: $(value healthz 64 p99_ms) ms), list $(ratio "$(value list@flood 64 rps)" "$(value list 64 rps)") of its throughput alone"
 echo "mixed, 1000 connections over $mixed_accounts accounts: $(value mixed 1000 rps) req/s, p50 $(value mixed 1000 p50_ms) ms, non-2xx $(value mixed 1000 non2xx)"
-echo "list with metrics recorded / without (median of 3 alternating runs, 64 connections): $(ratio "$metrics_on" "$metrics_off") ($metrics_on vs $metrics_off req/s)"
+echo "list with metrics recorded / without (median of 5 alternating runs, 64 connections): $(ratio "$metrics_on" "$metrics_off") ($metrics_on vs $metrics_off req/s)"
 echo "instructions per list request with metrics / without (valgrind, $counted requests): $(ratio "$instructions_on" "$instructions_off") ($instructions_on vs $instructions_off)"
