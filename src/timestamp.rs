@@ -36,21 +36,24 @@ impl Rfc3339 {
     }
 }
 
+impl Rfc3339 {
+    /// Hands the text to `use_text` without allocating.
+    fn with_text<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
+        let text = self.text();
+        // Only ASCII digits and separators were written, so the fallback is never taken.
+        use_text(std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
 impl std::fmt::Display for Rfc3339 {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = self.text();
-        // Only ASCII digits and separators were written, so this never fails.
-        formatter.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
+        self.with_text(|text| formatter.write_str(text))
     }
 }
 
 impl serde::Serialize for Rfc3339 {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let text = self.text();
-        match std::str::from_utf8(&text) {
-            Ok(text) => serializer.serialize_str(text),
-            Err(_) => Err(serde::ser::Error::custom("timestamp text is not UTF-8")),
-        }
+        self.with_text(|text| serializer.serialize_str(text))
     }
 }
 

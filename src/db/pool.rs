@@ -74,9 +74,10 @@ impl PoolSlot {
 
     /// After work that failed: whether the connection itself is gone (its server restarted,
     /// its backend was terminated), rather than the work. Asks the server only when a
-    /// statement on it failed, and marks a dead connection so the pool drops it.
+    /// statement on it failed, and marks a dead connection so the pool drops it; a live one
+    /// has just been checked, so its next checkout need not check it again.
     pub fn is_lost(&mut self) -> bool {
-        if !self.failed.load(Ordering::Relaxed) {
+        if !self.failed.swap(false, Ordering::Relaxed) {
             return false;
         }
         self.dead = self.connection.batch_execute("SELECT 1").is_err();
@@ -163,11 +164,12 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     /// r2d2 asks this before every checkout: `SELECT 1`. A PostgreSQL connection can die with
     /// its server (a restart, a terminated backend), and a dead one is replaced instead of
-    /// failing a request; one given back within [`RECENTLY_USED`] is trusted. SQLite needs it too, though not to find dead connections: without
-    /// it, under a steady stream of writes the WAL was never checkpointed (measured: a 1.4 GB
-    /// WAL after 70k task creations, the database file still empty, each write slower than the
-    /// last as the kernel zeroed new pages); with it the WAL stays a few MB. (Reads on SQLite do
-    /// not come through the pool: see `Database::read`.)
+    /// failing a request; one given back within [`RECENTLY_USED`] with no failed statement is
+    /// trusted. SQLite needs it too, though not to find dead connections: without it, under a
+    /// steady stream of writes the WAL was never checkpointed (measured: a 1.4 GB WAL after 70k
+    /// task creations, the database file still empty, each write slower than the last as the
+    /// kernel zeroed new pages); with it the WAL stays a few MB. (Reads on SQLite do not come
+    /// through the pool: see `Database::read`.)
     fn is_valid(&self, slot: &mut PoolSlot) -> Result<(), Self::Error> {
         let failed = slot.failed.swap(false, Ordering::Relaxed);
         if matches!(slot.connection, AnyConnection::Postgresql(_))

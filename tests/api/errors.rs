@@ -158,6 +158,17 @@ async fn every_api_response_is_marked_uncacheable() {
     assert_eq!(error.headers()["cache-control"], "no-store");
 }
 
+/// Ends every server process connected to `database` but the caller's, as a PostgreSQL restart
+/// (or an operator's `pg_terminate_backend`) does.
+fn terminate_connections(admin: &mut diesel::PgConnection, database: &str) {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(admin)
+    .unwrap();
+}
+
 /// SQLite is embedded and cannot go away; a PostgreSQL server can. While it refuses
 /// connections, requests get 503 quickly; once it is back, the same server recovers.
 #[actix_web::test]
@@ -175,11 +186,7 @@ async fn a_postgres_outage_gives_503_and_the_service_recovers() {
     ))
     .execute(&mut admin)
     .unwrap();
-    diesel::sql_query(format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    ))
-    .execute(&mut admin)
-    .unwrap();
+    terminate_connections(&mut admin, name);
 
     // Requests fail fast with 503 instead of hanging: the pool gives up after its time-out.
     let no_hang = Duration::from_secs(15);
@@ -215,7 +222,7 @@ async fn a_postgres_outage_gives_503_and_the_service_recovers() {
 /// service recovers within as many requests as the pool had connections.
 #[actix_web::test]
 async fn connections_killed_under_the_pool_give_503_never_500_and_are_replaced() {
-    use diesel::{Connection, PgConnection, RunQueryDsl};
+    use diesel::{Connection, PgConnection};
     let app = spawn_app().await;
     let TestDatabase::Postgres { admin_url, name } = app.database.as_ref() else {
         eprintln!("SQLite backend: no server to restart");
@@ -228,11 +235,7 @@ async fn connections_killed_under_the_pool_give_503_never_500_and_are_replaced()
         assert_eq!(list.status(), StatusCode::OK);
     }
     let mut admin = PgConnection::establish(admin_url).unwrap();
-    diesel::sql_query(format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    ))
-    .execute(&mut admin)
-    .unwrap();
+    terminate_connections(&mut admin, name);
 
     let mut statuses = Vec::new();
     for _ in 0..20 {
