@@ -61,21 +61,24 @@ case $backend in
   *) echo "usage: bench/run.sh sqlite|postgres" >&2; exit 2 ;;
 esac
 
-# start_server [ENV=VALUE...]: (re)starts the server on the benchmark's database.
 stop_server() {
   if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
   server_pid=
 }
-start_server() {
+# launch [ENV=VALUE...] COMMAND...: (re)starts the server on the benchmark's database, with the
+# benchmark's settings, COMMAND ending with the binary (valgrind may come before it); returns
+# once it answers (a minute at most: under valgrind it starts slowly).
+launch() {
   stop_server
   env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
     AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
-    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" \
-    "$binary" >> "$work/server.log" 2>&1 &
+    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" >> "$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 600); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
   curl -sf "$api/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
 }
+# start_server [ENV=VALUE...]: the release binary, as it runs in production.
+start_server() { launch "$@" "$binary"; }
 start_server
 
 session=$(curl -sf -X POST "$api/api/auth/register" -H 'Content-Type: application/json' \
@@ -161,13 +164,8 @@ done
 instructions() {
   local requests=$1 out=$work/callgrind.out
   shift
-  env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
-    AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
-    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" \
-    valgrind --tool=callgrind --callgrind-out-file="$out" \
-    '--toggle-collect=*actix_http::h1::dispatcher::Dispatcher*Future*poll' "$binary" >> "$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.2; done
+  launch "$@" valgrind --tool=callgrind --callgrind-out-file="$out" \
+    '--toggle-collect=*actix_http::h1::dispatcher::Dispatcher*Future*poll' "$binary"
   python3 - "$port" "$requests" <<'PY'
 import http.client, os, sys
 port, requests = int(sys.argv[1]), int(sys.argv[2])
@@ -184,6 +182,7 @@ PY
 counted=${BENCH_COUNTED_REQUESTS:-2000}
 per_request() { echo $(($(instructions "$counted" "$@") / counted)); }
 echo "== $backend: instructions per list request without and with metrics (valgrind)"
+# Each count runs in a subshell; the server left running here would hold the port.
 stop_server
 instructions_off=$(per_request)
 instructions_on=$(per_request METRICS_TOKEN=$metrics_token)
