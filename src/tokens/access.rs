@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::signing_keys::KeyRing;
+use super::verified::{self, VerifiedTokens};
 use crate::config::{JwtSecret, TokenSettings};
 use crate::ids::{SessionId, UserId};
 
@@ -58,6 +59,8 @@ pub struct AccessTokenKeys {
     issuer: String,
     audience: String,
     ttl: Duration,
+    /// Shared by the clones the workers hold.
+    verified: Arc<VerifiedTokens>,
 }
 
 /// The one algorithm tokens are signed and checked with.
@@ -111,6 +114,10 @@ impl AccessTokenKeys {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             ttl: settings.access_ttl,
+            verified: Arc::new(VerifiedTokens::new(
+                verified::CAPACITY,
+                CLOCK_LEEWAY_SECONDS,
+            )),
         }
     }
 
@@ -153,10 +160,22 @@ impl AccessTokenKeys {
     }
 
     /// Checks signature, algorithm, `exp`, `nbf` (when present), `iss` and `aud`, and that the
-    /// subject is a user id.
+    /// subject is a user id. A token verified before answers from [`VerifiedTokens`], with
+    /// `exp` checked again.
     pub fn verify(&self, token: &str) -> Option<AuthenticatedUser> {
         if token.len() > MAX_ACCESS_TOKEN_BYTES {
             return None;
+        }
+        // Read before the keys are, so a ring that changes meanwhile makes the entry stale.
+        let key_generation = match &self.signing {
+            Signing::Hs256 { .. } => 0,
+            Signing::EdDsa(ring) => ring.generation(),
+        };
+        if let Some(caller) = self
+            .verified
+            .get(token, key_generation, Utc::now().timestamp())
+        {
+            return Some(caller);
         }
         let ring_key;
         let decoding = match &self.signing {
@@ -170,12 +189,15 @@ impl AccessTokenKeys {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, decoding, &self.validation)
             .ok()?
             .claims;
-        Some(AuthenticatedUser {
+        let caller = AuthenticatedUser {
             user_id: UserId::parse(&claims.sub)?,
             email: claims.email,
             // Signed by us (or a holder of the shared secret), so taken as issued.
             session_id: SessionId::from(claims.sid),
-        })
+        };
+        self.verified
+            .insert(token, &caller, claims.exp, key_generation);
+        Some(caller)
     }
 }
 
@@ -233,6 +255,55 @@ mod tests {
             .issue(&user(), "a@b.co", &session())
             .unwrap();
         assert!(keys_with(SECRET, 900).verify(&token).is_none());
+    }
+
+    #[test]
+    fn a_token_verified_again_proves_the_same_caller() {
+        let keys = keys_with(SECRET, 900);
+        let token = keys.issue(&user(), "ann@example.org", &session()).unwrap();
+        let first = keys.verify(&token).unwrap();
+        assert_eq!(keys.verify(&token), Some(first));
+        // A clone (each worker holds one) shares what was verified, and the secret still
+        // decides: the same text under another secret was never verified.
+        assert_eq!(
+            keys.clone().verify(&token).map(|caller| caller.user_id),
+            Some(user())
+        );
+        assert!(
+            keys_with("another-secret-another-secret-another", 900)
+                .verify(&token)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_eddsa_token_verified_before_is_refused_once_its_key_leaves_the_ring() {
+        use crate::tokens::SigningKey;
+        let now = Utc::now().naive_utc();
+        let (first, second) = (
+            SigningKey::generate(now, now),
+            SigningKey::generate(now, now),
+        );
+        let ring = Arc::new(KeyRing::default());
+        ring.replace(vec![first.clone()]);
+        let settings = TokenSettings {
+            secret: None,
+            issuer: "todo-server".into(),
+            audience: "todo-server".into(),
+            access_ttl: Duration::from_secs(900),
+            algorithm: Default::default(),
+            key_propagation: Duration::from_secs(600),
+        };
+        let keys = AccessTokenKeys::eddsa(ring.clone(), &settings);
+        let token = keys.issue(&user(), "ann@example.org", &session()).unwrap();
+        assert!(keys.verify(&token).is_some());
+        // Reloading the same keys changes nothing.
+        ring.replace(vec![first.clone()]);
+        assert!(keys.verify(&token).is_some());
+        ring.replace(vec![first.clone(), second.clone()]);
+        assert!(keys.verify(&token).is_some());
+        ring.replace(vec![second]);
+        assert!(keys.verify(&token).is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`signing_keys`]: the Ed25519 keys of `JWT_ALGORITHM=EdDSA`: which one signs, which are
 //!   published, and each instance's in-memory copy.
 //! - [`revoked`]: the sessions revoked within an access token's lifetime, kept in memory.
+//! - [`verified`]: the access tokens verified recently, so each is checked in full once.
 //! - [`guard`]: the `HttpAuthentication` middleware and the [`AuthenticatedUser`] extractor.
 //!
 //! This folder has no routes and no store: tokens are minted by `sessions/` and checked here
@@ -23,6 +24,7 @@ pub mod guard;
 pub mod refresh;
 pub mod revoked;
 pub mod signing_keys;
+pub mod verified;
 
 pub use access::{AccessClaims, AccessTokenKeys, AuthenticatedUser};
 pub use device::{DeviceId, DeviceTokens};

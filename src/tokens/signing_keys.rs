@@ -13,6 +13,7 @@
 //! verification read only it, never the database.
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -120,6 +121,9 @@ pub fn published(
 #[derive(Default)]
 pub struct KeyRing {
     keys: RwLock<Vec<LoadedKey>>,
+    /// Moves whenever the set of keys changes, so verifications made against the old set
+    /// are not reused (`tokens/verified.rs`).
+    generation: AtomicU64,
 }
 
 struct LoadedKey {
@@ -131,7 +135,7 @@ struct LoadedKey {
 impl KeyRing {
     /// Replaces the copy with `keys` (as the database holds them).
     pub fn replace(&self, keys: Vec<SigningKey>) {
-        let loaded = keys
+        let loaded: Vec<LoadedKey> = keys
             .into_iter()
             .filter_map(|stored| {
                 Some(LoadedKey {
@@ -142,8 +146,19 @@ impl KeyRing {
             })
             .collect();
         if let Ok(mut keys) = self.keys.write() {
+            let kids = |keys: &[LoadedKey]| -> Vec<String> {
+                keys.iter().map(|key| key.stored.kid.clone()).collect()
+            };
+            if kids(&keys) != kids(&loaded) {
+                self.generation.fetch_add(1, Ordering::Release);
+            }
             *keys = loaded;
         }
+    }
+
+    /// Which set of keys the ring holds: see [`Self::replace`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The `kid` and key that sign at `now`.
