@@ -1,6 +1,11 @@
 //! Tasks in the database: SQL only. Every function takes the owner's id and puts it in the SQL
 //! `WHERE`, so a task that belongs to someone else is indistinguishable from one that does not
 //! exist (`None`, or `false` for a delete): isolation is not a check a handler could forget.
+//!
+//! Every statement runs on the backend's own connection ([`db::on_backend`]): there it is
+//! prepared once per connection and found again by its type, where through the two-backend
+//! connection Diesel renders its SQL text again on every execution (a ninth of the
+//! instructions of a task list).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -8,7 +13,7 @@ use diesel::prelude::*;
 use super::input::{TaskChanges, TaskFields};
 use super::list::{Cursor, ListRequest, StatusFilter};
 use crate::db::schema::{tasks, users};
-use crate::db::{self, AnyBackend, AnyConnection, DbResult, StoredTime};
+use crate::db::{self, AnyConnection, DbResult, StoredTime};
 use crate::ids::{TaskId, UserId};
 
 /// A stored task, as its owner sees it. The owner's id is not read back: every query already
@@ -25,11 +30,6 @@ pub struct Task {
     pub created_at: NaiveDateTime,
     #[diesel(deserialize_as = StoredTime)]
     pub updated_at: NaiveDateTime,
-}
-
-/// What an insert or update hands back: the stored row, read in the same statement.
-fn task_columns() -> <Task as Selectable<AnyBackend>>::SelectExpression {
-    <Task as Selectable<AnyBackend>>::construct_selection()
 }
 
 #[derive(Insertable)]
@@ -74,48 +74,54 @@ pub fn insert(
     max_tasks: u32,
 ) -> Result<Task, InsertTaskError> {
     if max_tasks > 0 {
-        let owner_exists = diesel::update(users::table.find(user_id.as_str()))
-            .set(users::updated_at.eq(users::updated_at))
-            .execute(connection)?;
+        let owner_exists = db::on_backend!(connection, |connection| {
+            diesel::update(users::table.find(user_id.as_str()))
+                .set(users::updated_at.eq(users::updated_at))
+                .execute(connection)
+        })?;
         if owner_exists == 0 {
             return Err(OwnerGone.into());
         }
-        let owned: i64 = tasks::table
-            .filter(tasks::user_id.eq(user_id.as_str()))
-            .count()
-            .get_result(connection)?;
+        let owned: i64 = db::on_backend!(connection, |connection| {
+            tasks::table
+                .filter(tasks::user_id.eq(user_id.as_str()))
+                .count()
+                .get_result(connection)
+        })?;
         if owned >= i64::from(max_tasks) {
             return Err(InsertTaskError::LimitReached(max_tasks));
         }
     }
     let now = db::now();
     let id = TaskId::generate();
-    diesel::insert_into(tasks::table)
-        .values(NewTask {
-            id: id.as_str(),
-            user_id: user_id.as_str(),
-            title: fields.title.into_string(),
-            description: fields.description.into_inner(),
-            completed: fields.completed,
-            created_at: now,
-            updated_at: now,
-        })
-        .returning(task_columns())
-        .get_result(connection)
-        .map_err(|error| {
-            if db::is_foreign_key_violation(&error) {
-                OwnerGone.into()
-            } else {
-                error.into()
-            }
-        })
+    let task = NewTask {
+        id: id.as_str(),
+        user_id: user_id.as_str(),
+        title: fields.title.into_string(),
+        description: fields.description.into_inner(),
+        completed: fields.completed,
+        created_at: now,
+        updated_at: now,
+    };
+    db::on_backend!(connection, |connection| {
+        diesel::insert_into(tasks::table)
+            .values(&task)
+            .returning(Task::as_select())
+            .get_result(connection)
+    })
+    .map_err(|error| {
+        if db::is_foreign_key_violation(&error) {
+            OwnerGone.into()
+        } else {
+            error.into()
+        }
+    })
 }
 
 /// One page, newest first, and the cursor of the next page if there is one.
 ///
-/// The hottest query of all, so it runs on the backend's own connection with a query type
-/// per shape (status filter or not, cursor or not): each is prepared once per connection and
-/// found again by its type, never rendered to SQL text again (see [`db::on_backend`]).
+/// One query type per shape (status filter or not, cursor or not), so each shape is prepared
+/// once per connection like the other statements here.
 pub fn list(
     connection: &mut AnyConnection,
     user_id: &UserId,
@@ -170,12 +176,14 @@ pub fn find(
     user_id: &UserId,
     task_id: &TaskId,
 ) -> DbResult<Option<Task>> {
-    Ok(tasks::table
-        .filter(tasks::id.eq(task_id.as_str()))
-        .filter(tasks::user_id.eq(user_id.as_str()))
-        .select(Task::as_select())
-        .first(connection)
-        .optional()?)
+    Ok(db::on_backend!(connection, |connection| {
+        tasks::table
+            .filter(tasks::id.eq(task_id.as_str()))
+            .filter(tasks::user_id.eq(user_id.as_str()))
+            .select(Task::as_select())
+            .first(connection)
+            .optional()
+    })?)
 }
 
 /// The columns a change writes; `None` leaves a column alone, `Some(None)` sets NULL.
@@ -236,15 +244,17 @@ fn write_changes(
     task_id: &TaskId,
     changeset: TaskChangeset,
 ) -> DbResult<Option<Task>> {
-    Ok(diesel::update(
-        tasks::table
-            .filter(tasks::id.eq(task_id.as_str()))
-            .filter(tasks::user_id.eq(user_id.as_str())),
-    )
-    .set(changeset)
-    .returning(task_columns())
-    .get_result(connection)
-    .optional()?)
+    Ok(db::on_backend!(connection, |connection| {
+        diesel::update(
+            tasks::table
+                .filter(tasks::id.eq(task_id.as_str()))
+                .filter(tasks::user_id.eq(user_id.as_str())),
+        )
+        .set(&changeset)
+        .returning(Task::as_select())
+        .get_result(connection)
+        .optional()
+    })?)
 }
 
 /// Flips `completed` in one statement, so concurrent toggles each apply exactly once.
@@ -253,18 +263,21 @@ pub fn toggle(
     user_id: &UserId,
     task_id: &TaskId,
 ) -> DbResult<Option<Task>> {
-    Ok(diesel::update(
-        tasks::table
-            .filter(tasks::id.eq(task_id.as_str()))
-            .filter(tasks::user_id.eq(user_id.as_str())),
-    )
-    .set((
-        tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-        tasks::updated_at.eq(db::now()),
-    ))
-    .returning(task_columns())
-    .get_result(connection)
-    .optional()?)
+    let now = db::now();
+    Ok(db::on_backend!(connection, |connection| {
+        diesel::update(
+            tasks::table
+                .filter(tasks::id.eq(task_id.as_str()))
+                .filter(tasks::user_id.eq(user_id.as_str())),
+        )
+        .set((
+            tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+            tasks::updated_at.eq(now),
+        ))
+        .returning(Task::as_select())
+        .get_result(connection)
+        .optional()
+    })?)
 }
 
 /// Deletes the task; `false` when the owner has no such task.
@@ -273,11 +286,13 @@ pub fn delete(
     user_id: &UserId,
     task_id: &TaskId,
 ) -> DbResult<bool> {
-    let deleted = diesel::delete(
-        tasks::table
-            .filter(tasks::id.eq(task_id.as_str()))
-            .filter(tasks::user_id.eq(user_id.as_str())),
-    )
-    .execute(connection)?;
+    let deleted = db::on_backend!(connection, |connection| {
+        diesel::delete(
+            tasks::table
+                .filter(tasks::id.eq(task_id.as_str()))
+                .filter(tasks::user_id.eq(user_id.as_str())),
+        )
+        .execute(connection)
+    })?;
     Ok(deleted == 1)
 }
