@@ -1,6 +1,9 @@
 //! Sessions and refresh tokens in the database: SQL only. Every function answers in domain
 //! terms (`bool` for "did it change a row", `Option` for "is there one"); what that means for
 //! the client is decided in `routes.rs`, what it means for the session in `lifecycle.rs`.
+//!
+//! The statements of a refresh run on the backend's own connection ([`db::on_backend`]), so
+//! each is prepared once per connection rather than rendered to SQL on every refresh.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -117,14 +120,16 @@ pub fn insert_refresh_token(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> DbResult<()> {
-    diesel::insert_into(refresh_tokens::table)
-        .values((
-            refresh_tokens::token_hash.eq(token_hash),
-            refresh_tokens::session_id.eq(session_id.as_str()),
-            refresh_tokens::created_at.eq(now),
-            refresh_tokens::expires_at.eq(expires_at),
-        ))
-        .execute(connection)?;
+    db::on_backend!(connection, |connection| {
+        diesel::insert_into(refresh_tokens::table)
+            .values((
+                refresh_tokens::token_hash.eq(token_hash),
+                refresh_tokens::session_id.eq(session_id.as_str()),
+                refresh_tokens::created_at.eq(now),
+                refresh_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(connection)
+    })?;
     Ok(())
 }
 
@@ -144,15 +149,17 @@ pub fn claim_refresh_token(
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(now)),
     );
-    let claimed = diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::token_hash.eq(token_hash))
-            .filter(refresh_tokens::rotated_at.is_null())
-            .filter(refresh_tokens::expires_at.gt(now))
-            .filter(own_session_live),
-    )
-    .set(refresh_tokens::rotated_at.eq(now))
-    .execute(connection)?;
+    let claimed = db::on_backend!(connection, |connection| {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(token_hash))
+                .filter(refresh_tokens::rotated_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(now))
+                .filter(own_session_live),
+        )
+        .set(refresh_tokens::rotated_at.eq(now))
+        .execute(connection)
+    })?;
     Ok(claimed == 1)
 }
 
@@ -160,12 +167,14 @@ pub fn find_presented(
     connection: &mut AnyConnection,
     token_hash: &str,
 ) -> DbResult<Option<PresentedToken>> {
-    Ok(refresh_tokens::table
-        .inner_join(sessions::table)
-        .filter(refresh_tokens::token_hash.eq(token_hash))
-        .select(PresentedToken::as_select())
-        .first(connection)
-        .optional()?)
+    Ok(db::on_backend!(connection, |connection| {
+        refresh_tokens::table
+            .inner_join(sessions::table)
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(PresentedToken::as_select())
+            .first(connection)
+            .optional()
+    })?)
 }
 
 pub fn find_successor(
@@ -184,9 +193,11 @@ pub fn touch_session(
     session_id: &SessionId,
     now: NaiveDateTime,
 ) -> DbResult<()> {
-    diesel::update(sessions::table.find(session_id.as_str()))
-        .set(sessions::last_used_at.eq(now))
-        .execute(connection)?;
+    db::on_backend!(connection, |connection| {
+        diesel::update(sessions::table.find(session_id.as_str()))
+            .set(sessions::last_used_at.eq(now))
+            .execute(connection)
+    })?;
     Ok(())
 }
 
@@ -194,11 +205,13 @@ pub fn find_holder(
     connection: &mut AnyConnection,
     user_id: &UserId,
 ) -> DbResult<Option<SessionHolder>> {
-    Ok(users::table
-        .find(user_id.as_str())
-        .select(SessionHolder::as_select())
-        .first(connection)
-        .optional()?)
+    Ok(db::on_backend!(connection, |connection| {
+        users::table
+            .find(user_id.as_str())
+            .select(SessionHolder::as_select())
+            .first(connection)
+            .optional()
+    })?)
 }
 
 /// The session a refresh token belongs to, whatever state either is in.
