@@ -153,7 +153,10 @@ for round in 1 2 3 4 5; do
   run "list@metrics-off-$round" 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
   start_server METRICS_TOKEN=$metrics_token
   run "list@metrics-on-$round" 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
-  curl -sf -H "Authorization: Bearer $metrics_token" "$api/metrics" | grep -q '^http_requests_total{' \
+  # Read whole before grep looks: `grep -q` stops at the first match, and with pipefail the
+  # curl it cut off (SIGPIPE) would fail the check.
+  metrics=$(curl -sf -H "Authorization: Bearer $metrics_token" "$api/metrics")
+  grep -q '^http_requests_total{' <<<"$metrics" \
     || { echo "the metrics did not record the list" >&2; exit 1; }
 done
 
