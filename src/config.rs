@@ -225,6 +225,21 @@ pub struct TokenSettings {
     pub key_propagation: Duration,
 }
 
+#[cfg(test)]
+impl TokenSettings {
+    /// The defaults as the unit tests of `tokens/` use them, with an access-token lifetime.
+    pub fn for_tests(access_ttl: Duration) -> Self {
+        Self {
+            secret: None,
+            issuer: "todo-server".into(),
+            audience: "todo-server".into(),
+            access_ttl,
+            algorithm: AccessAlgorithm::default(),
+            key_propagation: Duration::from_secs(600),
+        }
+    }
+}
+
 /// How access tokens are signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AccessAlgorithm {

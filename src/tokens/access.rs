@@ -206,17 +206,9 @@ mod tests {
     use super::*;
 
     fn keys_with(secret: &str, ttl: u64) -> AccessTokenKeys {
-        let settings = TokenSettings {
-            secret: None,
-            issuer: "todo-server".into(),
-            audience: "todo-server".into(),
-            access_ttl: Duration::from_secs(ttl),
-            algorithm: Default::default(),
-            key_propagation: Duration::from_secs(600),
-        };
         AccessTokenKeys::new(
             &JwtSecret::new(secret.as_bytes().to_vec()).unwrap(),
-            &settings,
+            &TokenSettings::for_tests(Duration::from_secs(ttl)),
         )
     }
 
@@ -286,14 +278,7 @@ mod tests {
         );
         let ring = Arc::new(KeyRing::default());
         ring.replace(vec![first.clone()]);
-        let settings = TokenSettings {
-            secret: None,
-            issuer: "todo-server".into(),
-            audience: "todo-server".into(),
-            access_ttl: Duration::from_secs(900),
-            algorithm: Default::default(),
-            key_propagation: Duration::from_secs(600),
-        };
+        let settings = TokenSettings::for_tests(Duration::from_secs(900));
         let keys = AccessTokenKeys::eddsa(ring.clone(), &settings);
         let token = keys.issue(&user(), "ann@example.org", &session()).unwrap();
         assert!(keys.verify(&token).is_some());

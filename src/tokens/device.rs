@@ -114,14 +114,7 @@ mod tests {
     use crate::tokens::AccessTokenKeys;
 
     fn settings() -> TokenSettings {
-        TokenSettings {
-            secret: None,
-            issuer: "todo-server".into(),
-            audience: "todo-server".into(),
-            access_ttl: Duration::from_secs(900),
-            algorithm: Default::default(),
-            key_propagation: Duration::from_secs(600),
-        }
+        TokenSettings::for_tests(Duration::from_secs(900))
     }
 
     fn secret() -> JwtSecret {
