@@ -171,15 +171,22 @@ pub fn list(
     Ok((page, next))
 }
 
+/// The task `task_id` if `user_id` owns it: the one filter every statement on a single task
+/// goes through.
+#[diesel::dsl::auto_type]
+fn owned_task<'a>(user_id: &'a str, task_id: &'a str) -> _ {
+    tasks::table
+        .filter(tasks::id.eq(task_id))
+        .filter(tasks::user_id.eq(user_id))
+}
+
 pub fn find(
     connection: &mut AnyConnection,
     user_id: &UserId,
     task_id: &TaskId,
 ) -> DbResult<Option<Task>> {
     Ok(db::on_backend!(connection, |connection| {
-        tasks::table
-            .filter(tasks::id.eq(task_id.as_str()))
-            .filter(tasks::user_id.eq(user_id.as_str()))
+        owned_task(user_id.as_str(), task_id.as_str())
             .select(Task::as_select())
             .first(connection)
             .optional()
@@ -245,15 +252,11 @@ fn write_changes(
     changeset: TaskChangeset,
 ) -> DbResult<Option<Task>> {
     Ok(db::on_backend!(connection, |connection| {
-        diesel::update(
-            tasks::table
-                .filter(tasks::id.eq(task_id.as_str()))
-                .filter(tasks::user_id.eq(user_id.as_str())),
-        )
-        .set(&changeset)
-        .returning(Task::as_select())
-        .get_result(connection)
-        .optional()
+        diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
+            .set(&changeset)
+            .returning(Task::as_select())
+            .get_result(connection)
+            .optional()
     })?)
 }
 
@@ -265,18 +268,14 @@ pub fn toggle(
 ) -> DbResult<Option<Task>> {
     let now = db::now();
     Ok(db::on_backend!(connection, |connection| {
-        diesel::update(
-            tasks::table
-                .filter(tasks::id.eq(task_id.as_str()))
-                .filter(tasks::user_id.eq(user_id.as_str())),
-        )
-        .set((
-            tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-            tasks::updated_at.eq(now),
-        ))
-        .returning(Task::as_select())
-        .get_result(connection)
-        .optional()
+        diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
+            .set((
+                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                tasks::updated_at.eq(now),
+            ))
+            .returning(Task::as_select())
+            .get_result(connection)
+            .optional()
     })?)
 }
 
@@ -287,12 +286,7 @@ pub fn delete(
     task_id: &TaskId,
 ) -> DbResult<bool> {
     let deleted = db::on_backend!(connection, |connection| {
-        diesel::delete(
-            tasks::table
-                .filter(tasks::id.eq(task_id.as_str()))
-                .filter(tasks::user_id.eq(user_id.as_str())),
-        )
-        .execute(connection)
+        diesel::delete(owned_task(user_id.as_str(), task_id.as_str())).execute(connection)
     })?;
     Ok(deleted == 1)
 }
