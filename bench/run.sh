@@ -36,9 +36,13 @@ port=${BENCH_PORT:-18080}
 secret=bench-secret-bench-secret-bench-secret-0123456789
 api=http://127.0.0.1:$port
 
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-command -v valgrind >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-command -v jq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
+# need COMMAND...: installs each missing command from Debian's package of the same name.
+need() {
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$tool" >/dev/null; }
+  done
+}
+need wrk valgrind jq
 cargo build --release --quiet
 binary=$PWD/target/release/todo-server
 

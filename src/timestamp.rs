@@ -34,9 +34,7 @@ impl Rfc3339 {
         put_digits(&mut text[20..26], micros);
         text
     }
-}
 
-impl Rfc3339 {
     /// Hands the text to `use_text` without allocating.
     fn with_text<R>(self, use_text: impl FnOnce(&str) -> R) -> R {
         let text = self.text();

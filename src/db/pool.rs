@@ -37,7 +37,7 @@ macro_rules! on_backend {
 pub use on_backend;
 
 /// The backend type of [`AnyConnection`], for naming a row type's columns
-/// (`<Task as Selectable<AnyBackend>>::construct_selection()`).
+/// (`<User as Selectable<AnyBackend>>::construct_selection()`).
 pub type AnyBackend = <AnyConnection as diesel::Connection>::Backend;
 
 pub type Pool = r2d2::Pool<ConnectionManager>;
