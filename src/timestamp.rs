@@ -16,8 +16,9 @@ pub struct Rfc3339(pub NaiveDateTime);
 impl Rfc3339 {
     /// Written digit by digit into a fixed buffer: chrono's formatter interprets a format
     /// description for every value, and even `write!` with padded integers was 6% of the task
-    /// list's CPU time in a profile (two timestamps per task).
-    fn text(self) -> [u8; 27] {
+    /// list's CPU time in a profile (two timestamps per task). ASCII only, which JSON never
+    /// escapes.
+    pub fn text(self) -> [u8; 27] {
         let timestamp = self.0;
         // Stored times are microseconds (`db::now`); a leap second's nanoseconds run past 10^9.
         let micros = (timestamp.nanosecond() / 1_000).min(999_999);
@@ -55,13 +56,27 @@ impl serde::Serialize for Rfc3339 {
     }
 }
 
-/// Writes `value` as decimal digits filling `into`, zero-padded on the left.
+/// Writes `value` as decimal digits filling `into` (an even number of them), zero-padded on
+/// the left, two digits at a time: half the divisions of one at a time.
 fn put_digits(into: &mut [u8], mut value: u32) {
-    for digit in into.iter_mut().rev() {
-        *digit = b'0' + (value % 10) as u8;
-        value /= 10;
+    for pair in into.rchunks_exact_mut(2) {
+        let at = (value % 100) as usize * 2;
+        pair.copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
+        value /= 100;
     }
 }
+
+/// `00`, `01`, … `99`, back to back.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0; 200];
+    let mut value = 0;
+    while value < 100 {
+        pairs[value * 2] = b'0' + (value / 10) as u8;
+        pairs[value * 2 + 1] = b'0' + (value % 10) as u8;
+        value += 1;
+    }
+    pairs
+};
 
 #[cfg(test)]
 mod tests {
@@ -75,6 +90,8 @@ mod tests {
             "1999-01-09T23:59:59",
             "2030-07-04T00:00:00.000001",
             "0999-10-31T09:05:07.900000",
+            "9876-05-14T13:47:58.987654",
+            "0001-01-01T00:00:00.000010",
         ] {
             let timestamp: NaiveDateTime = raw.parse().unwrap();
             assert_eq!(
