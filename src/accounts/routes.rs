@@ -616,7 +616,7 @@ pub struct AccountExport {
     #[schema(format = DateTime)]
     pub exported_at: String,
     pub user: UserView,
-    pub tasks: Vec<crate::tasks::routes::TaskView>,
+    pub tasks: Vec<crate::tasks::view::TaskView>,
 }
 
 /// Where the export stream is: the opening still to send, the page after `cursor`, or done.
@@ -664,8 +664,8 @@ impl ExportState {
                     if !(first && index == 0) {
                         chunk.push(b',');
                     }
-                    let view = crate::tasks::routes::TaskView::from(task);
-                    if let Err(error) = serde_json::to_writer(&mut chunk, &view) {
+                    let view = crate::tasks::view::TaskView::from(task);
+                    if let Err(error) = view.write_json(&mut chunk) {
                         return Some((Err(ApiError::internal(error)), Self::Done));
                     }
                 }

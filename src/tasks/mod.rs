@@ -3,6 +3,7 @@
 //! - [`input`]: what clients send, parsed into valid values.
 //! - [`list`]: what a list request asks for, and the cursor's wire format.
 //! - [`store`]: the queries, every one filtered by the owner in SQL.
+//! - [`view`]: a task as clients see it, and its JSON.
 //! - [`routes`]: the handlers of the canonical routes, `/api/tasks…`.
 //! - [`seed_dialect`]: `/api/{user_id}/tasks…` in the shapes of the design this service grew
 //!   out of, over the same store.
@@ -12,6 +13,7 @@ pub mod list;
 pub mod routes;
 pub mod seed_dialect;
 pub mod store;
+pub mod view;
 
 use actix_web::web;
 

@@ -6,10 +6,11 @@ use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::input::{ListTasksQuery, PatchTaskRequest, TaskFields, TaskRequest};
 use super::store::{self, InsertTaskError, Task};
+use super::view::{TaskPage, TaskView};
 use crate::accounts;
 use crate::config::Quotas;
 use crate::db::Database;
@@ -17,44 +18,7 @@ use crate::errors::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::ids::{TaskId, UserId};
 use crate::rate_limit::TaskWriteLimit;
-use crate::timestamp::Rfc3339;
 use crate::tokens::Caller;
-
-/// A task as clients see it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TaskView {
-    #[schema(value_type = String, format = Uuid)]
-    pub id: TaskId,
-    pub title: String,
-    pub description: Option<String>,
-    pub completed: bool,
-    /// RFC 3339, UTC.
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Rfc3339,
-    /// RFC 3339, UTC; moves on every change.
-    #[schema(value_type = String, format = DateTime)]
-    pub updated_at: Rfc3339,
-}
-
-impl From<Task> for TaskView {
-    fn from(task: Task) -> Self {
-        Self {
-            id: task.id,
-            title: task.title,
-            description: task.description,
-            completed: task.completed,
-            created_at: Rfc3339(task.created_at),
-            updated_at: Rfc3339(task.updated_at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TaskPage {
-    pub items: Vec<TaskView>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
 
 /// Whose tasks a request may touch: always the caller's own. On the compatibility routes the
 /// path names a user too (a local user's id, or an external subject as its issuer wrote it),
@@ -133,9 +97,8 @@ pub struct TaskPath {
 }
 
 /// The answer for a task the caller does not have.
-fn found(task: Option<Task>) -> ApiResult<web::Json<TaskView>> {
-    task.map(|task| web::Json(task.into()))
-        .ok_or(ApiError::NotFound)
+fn found(task: Option<Task>) -> ApiResult<TaskView> {
+    task.map(TaskView::from).ok_or(ApiError::NotFound)
 }
 
 impl From<InsertTaskError> for ApiError {
@@ -167,15 +130,15 @@ pub async fn list_tasks(
     owner: TaskOwner,
     db: web::Data<Database>,
     query: web::Query<ListTasksQuery>,
-) -> ApiResult<web::Json<TaskPage>> {
+) -> ApiResult<TaskPage> {
     let request = query.into_inner().parse()?;
     let (tasks, next) = db
         .read(move |connection| store::list(connection, &owner.user_id, &request))
         .await?;
-    Ok(web::Json(TaskPage {
+    Ok(TaskPage {
         items: tasks.into_iter().map(TaskView::from).collect(),
         next_cursor: next.map(|cursor| cursor.encode()),
-    }))
+    })
 }
 
 /// Create a task.
@@ -199,9 +162,9 @@ pub async fn create_task(
 ) -> ApiResult<HttpResponse> {
     let task = insert_within_quota(&db, &quotas, owner, body.parse()?).await?;
     let location = format!("{}/{}", request.path().trim_end_matches('/'), task.id);
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, location))
-        .json(TaskView::from(task)))
+    let mut created = HttpResponse::Created();
+    created.insert_header((LOCATION, location));
+    Ok(TaskView::from(task).respond_with(created))
 }
 
 /// Adds a task for `owner` unless they hold `MAX_TASKS_PER_USER` already.
@@ -238,7 +201,7 @@ pub async fn get_task(
     owner: TaskOwner,
     path: web::Path<TaskPath>,
     db: web::Data<Database>,
-) -> ApiResult<web::Json<TaskView>> {
+) -> ApiResult<TaskView> {
     let task_id = path.into_inner().task_id;
     found(
         db.read(move |connection| store::find(connection, &owner.user_id, &task_id))
@@ -264,7 +227,7 @@ pub async fn replace_task(
     path: web::Path<TaskPath>,
     db: web::Data<Database>,
     Json(body): Json<TaskRequest>,
-) -> ApiResult<web::Json<TaskView>> {
+) -> ApiResult<TaskView> {
     let task_id = path.into_inner().task_id;
     let fields = body.parse()?;
     found(
@@ -291,7 +254,7 @@ pub async fn patch_task(
     path: web::Path<TaskPath>,
     db: web::Data<Database>,
     Json(body): Json<PatchTaskRequest>,
-) -> ApiResult<web::Json<TaskView>> {
+) -> ApiResult<TaskView> {
     let task_id = path.into_inner().task_id;
     let changes = body.parse()?;
     found(
@@ -341,7 +304,7 @@ pub async fn toggle_task(
     owner: TaskOwner,
     path: web::Path<TaskPath>,
     db: web::Data<Database>,
-) -> ApiResult<web::Json<TaskView>> {
+) -> ApiResult<TaskView> {
     let task_id = path.into_inner().task_id;
     found(
         db.write(move |connection| store::toggle(connection, &owner.user_id, &task_id))
