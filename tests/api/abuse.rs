@@ -189,6 +189,33 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
 }
 
 #[actix_web::test]
+async fn without_a_task_limit_every_concurrent_create_lands_once() {
+    let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "0")]).await;
+    let user = app.new_user().await;
+    let creates = (0..20).map(|i| {
+        app.send(
+            &user,
+            Method::POST,
+            "/api/tasks",
+            Some(json!({"title": format!("task {i}")})),
+        )
+    });
+    let statuses = simultaneous_statuses(creates).await;
+    assert_eq!(count_of(&statuses, StatusCode::CREATED), 20, "{statuses:?}");
+    let listed = app.list_tasks(&user, "?limit=100").await;
+    let mut titles: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|task| task["title"].as_str().unwrap())
+        .collect();
+    titles.sort_unstable();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("task {i}")).collect();
+    expected.sort_unstable();
+    assert_eq!(titles, expected);
+}
+
+#[actix_web::test]
 async fn an_account_holds_at_most_its_task_limit_even_when_creating_concurrently() {
     let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "3")]).await;
     let user = app.new_user().await;
