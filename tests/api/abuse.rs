@@ -188,19 +188,24 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
     );
 }
 
-#[actix_web::test]
-async fn without_a_task_limit_every_concurrent_create_lands_once() {
-    let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "0")]).await;
-    let user = app.new_user().await;
-    let creates = (0..20).map(|i| {
+/// The statuses of `count` creates sent by `user` at once, titled `task 0`, `task 1`, ….
+async fn create_simultaneously(app: &TestApp, user: &TestUser, count: usize) -> Vec<StatusCode> {
+    let creates = (0..count).map(|i| {
         app.send(
-            &user,
+            user,
             Method::POST,
             "/api/tasks",
             Some(json!({"title": format!("task {i}")})),
         )
     });
-    let statuses = simultaneous_statuses(creates).await;
+    simultaneous_statuses(creates).await
+}
+
+#[actix_web::test]
+async fn without_a_task_limit_every_concurrent_create_lands_once() {
+    let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "0")]).await;
+    let user = app.new_user().await;
+    let statuses = create_simultaneously(&app, &user, 20).await;
     assert_eq!(count_of(&statuses, StatusCode::CREATED), 20, "{statuses:?}");
     let listed = app.list_tasks(&user, "?limit=100").await;
     let mut titles: Vec<&str> = listed["items"]
@@ -219,15 +224,7 @@ async fn without_a_task_limit_every_concurrent_create_lands_once() {
 async fn an_account_holds_at_most_its_task_limit_even_when_creating_concurrently() {
     let app = spawn_app_with(&[("MAX_TASKS_PER_USER", "3")]).await;
     let user = app.new_user().await;
-    let creates = (0..10).map(|i| {
-        app.send(
-            &user,
-            Method::POST,
-            "/api/tasks",
-            Some(json!({"title": format!("task {i}")})),
-        )
-    });
-    let statuses = simultaneous_statuses(creates).await;
+    let statuses = create_simultaneously(&app, &user, 10).await;
     let created = count_of(&statuses, StatusCode::CREATED);
     let refused = count_of(&statuses, StatusCode::CONFLICT);
     assert_eq!((created, refused), (3, 7), "{statuses:?}");
