@@ -61,9 +61,10 @@ pub enum InsertTaskError {
 }
 
 /// Adds a task unless its owner already has `max_tasks` (0: no limit). With a limit, call
-/// inside a transaction; without one this is a single statement. With a limit, the owner's row is locked first (a no-op update), so concurrent
-/// inserts for one owner are counted one after another and the limit holds exactly; that
-/// queues one owner's creates behind each other, which is why it is skipped without a limit.
+/// inside a transaction; without one this is a single statement. The owner's row is locked
+/// first (a no-op update), so concurrent inserts for one owner are counted one after another
+/// and the limit holds exactly; that queues one owner's creates behind each other, which is
+/// why it is skipped without a limit.
 /// The no-op writes a column that is not a key: rewriting `users.id` made SQLite check every
 /// row referring to the user (all their tasks and sessions) on each insert, and took
 /// PostgreSQL's strongest row lock.

@@ -78,6 +78,13 @@ impl TaskView {
         Ok(())
     }
 
+    /// This task as the body of `response`.
+    pub fn respond_with(&self, response: HttpResponseBuilder) -> HttpResponse {
+        let mut body = Vec::with_capacity(self.json_len_estimate());
+        let json = self.write_json(&mut body).map(|()| body);
+        json_response(response, json)
+    }
+
     fn json_len_estimate(&self) -> usize {
         TASK_JSON_FRAME + self.title.len() + self.description.as_ref().map_or(0, String::len)
     }
@@ -136,15 +143,6 @@ fn json_response(
     match json {
         Ok(body) => response.content_type(ContentType::json()).body(body),
         Err(error) => actix_web::ResponseError::error_response(&ApiError::internal(error)),
-    }
-}
-
-impl TaskView {
-    /// This task as the body of `response`.
-    pub fn respond_with(&self, response: HttpResponseBuilder) -> HttpResponse {
-        let mut body = Vec::with_capacity(self.json_len_estimate());
-        let json = self.write_json(&mut body).map(|()| body);
-        json_response(response, json)
     }
 }
 
