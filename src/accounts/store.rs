@@ -26,8 +26,9 @@ pub struct User {
     pub email_verified_at: Option<NaiveDateTime>,
 }
 
+/// `None` binds NULL, so the statement is prepared once (see `tasks::store::NewTask`).
 #[derive(Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 struct NewUser<'a> {
     id: &'a str,
     email: &'a str,
@@ -170,8 +171,11 @@ pub fn update_password(
             users::password_hash.eq(password_hash),
             users::updated_at.eq(db::now()),
         ))
-        .execute(connection)?;
-    Ok(updated == 1)
+        .returning(users::id);
+    Ok(db::prepared(updated)
+        .get_result::<String>(connection)
+        .optional()?
+        .is_some())
 }
 
 /// Whether `password_hash` is still the user's, as the first write of the transaction that
@@ -183,14 +187,18 @@ pub fn confirm_credentials(
     user_id: &UserId,
     password_hash: &str,
 ) -> DbResult<bool> {
-    let confirmed = diesel::update(
-        users::table
-            .find(user_id.as_str())
-            .filter(users::password_hash.eq(password_hash)),
+    let confirmed = db::prepared(
+        diesel::update(
+            users::table
+                .find(user_id.as_str())
+                .filter(users::password_hash.eq(password_hash)),
+        )
+        .set(users::password_hash.eq(users::password_hash))
+        .returning(users::id),
     )
-    .set(users::password_hash.eq(users::password_hash))
-    .execute(connection)?;
-    Ok(confirmed == 1)
+    .get_result::<String>(connection)
+    .optional()?;
+    Ok(confirmed.is_some())
 }
 
 /// The failures recorded for `key` and when the last one happened.
@@ -236,18 +244,22 @@ pub fn reserve_attempt(
         if let Some(wait) = backoff::remaining_wait(failures, last_failed_at, now) {
             return Ok(Err(wait));
         }
-        let reserved = diesel::update(
-            login_throttles::table
-                .find(key.as_str())
-                .filter(login_throttles::failures.eq(failures))
-                .filter(login_throttles::last_failed_at.eq(last_failed_at)),
+        let reserved = db::prepared(
+            diesel::update(
+                login_throttles::table
+                    .find(key.as_str())
+                    .filter(login_throttles::failures.eq(failures))
+                    .filter(login_throttles::last_failed_at.eq(last_failed_at)),
+            )
+            .set((
+                login_throttles::failures.eq(failures + 1),
+                login_throttles::last_failed_at.eq(now),
+            ))
+            .returning(login_throttles::email_hash),
         )
-        .set((
-            login_throttles::failures.eq(failures + 1),
-            login_throttles::last_failed_at.eq(now),
-        ))
-        .execute(connection)?;
-        if reserved == 1 {
+        .get_result::<String>(connection)
+        .optional()?;
+        if reserved.is_some() {
             return Ok(Ok(()));
         }
     }

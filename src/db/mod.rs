@@ -21,6 +21,7 @@
 
 pub mod migrations;
 pub mod pool;
+mod prepared;
 pub mod schema;
 mod sqlite_library;
 mod time;
@@ -37,6 +38,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 pub use migrations::{MigrationError, run_migrations};
 pub use pool::{AnyBackend, AnyConnection, ConnectionManager, Pool, build_pool, on_backend};
+pub use prepared::{Prepared, prepared};
 pub use time::{StoredTime, now, seconds_until, span};
 pub use url::{DatabaseUrl, InvalidDatabaseUrl};
 

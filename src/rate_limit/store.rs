@@ -33,16 +33,18 @@ pub fn take(
 ) -> DbResult<Option<Duration>> {
     let period_end = now + db::span(period);
     let latest_start = now + db::span(period * burst.saturating_sub(1));
-    let taken: Vec<Taken> = diesel::sql_query(
-        "INSERT INTO auth_rate_limits AS b (bucket, full_at) VALUES ($1, $3) \
+    let taken: Vec<Taken> = db::prepared(
+        diesel::sql_query(
+            "INSERT INTO auth_rate_limits AS b (bucket, full_at) VALUES ($1, $3) \
          ON CONFLICT (bucket) DO UPDATE SET full_at = GREATEST(b.full_at, $2) + ($3 - $2) \
          WHERE GREATEST(b.full_at, $2) <= $4 \
          RETURNING full_at",
+        )
+        .bind::<Text, _>(bucket)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(period_end)
+        .bind::<Timestamp, _>(latest_start),
     )
-    .bind::<Text, _>(bucket)
-    .bind::<Timestamp, _>(now)
-    .bind::<Timestamp, _>(period_end)
-    .bind::<Timestamp, _>(latest_start)
     .load(connection)?;
     if !taken.is_empty() {
         return Ok(None);

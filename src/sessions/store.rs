@@ -79,8 +79,9 @@ pub struct SessionOwner {
     pub user_id: UserId,
 }
 
+/// `None` binds NULL, so the statement is prepared once (see `tasks::store::NewTask`).
 #[derive(Insertable)]
-#[diesel(table_name = sessions)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
 struct NewSession<'a> {
     id: &'a str,
     user_id: &'a str,
@@ -150,17 +151,21 @@ pub fn claim_refresh_token(
             .filter(sessions::expires_at.gt(now)),
     );
     let claimed = db::on_backend!(connection, |connection| {
-        diesel::update(
-            refresh_tokens::table
-                .filter(refresh_tokens::token_hash.eq(token_hash))
-                .filter(refresh_tokens::rotated_at.is_null())
-                .filter(refresh_tokens::expires_at.gt(now))
-                .filter(own_session_live),
+        db::prepared(
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(token_hash))
+                    .filter(refresh_tokens::rotated_at.is_null())
+                    .filter(refresh_tokens::expires_at.gt(now))
+                    .filter(own_session_live),
+            )
+            .set(refresh_tokens::rotated_at.eq(now))
+            .returning(refresh_tokens::token_hash),
         )
-        .set(refresh_tokens::rotated_at.eq(now))
-        .execute(connection)
+        .get_result::<String>(connection)
+        .optional()
     })?;
-    Ok(claimed == 1)
+    Ok(claimed.is_some())
 }
 
 pub fn find_presented(
@@ -194,9 +199,13 @@ pub fn touch_session(
     now: NaiveDateTime,
 ) -> DbResult<()> {
     db::on_backend!(connection, |connection| {
-        diesel::update(sessions::table.find(session_id.as_str()))
-            .set(sessions::last_used_at.eq(now))
-            .execute(connection)
+        db::prepared(
+            diesel::update(sessions::table.find(session_id.as_str()))
+                .set(sessions::last_used_at.eq(now))
+                .returning(sessions::id),
+        )
+        .get_result::<String>(connection)
+        .optional()
     })?;
     Ok(())
 }
@@ -233,14 +242,18 @@ pub fn revoke(
     session_id: &SessionId,
     now: NaiveDateTime,
 ) -> DbResult<bool> {
-    let revoked = diesel::update(
-        sessions::table
-            .filter(sessions::id.eq(session_id.as_str()))
-            .filter(sessions::revoked_at.is_null()),
+    let revoked = db::prepared(
+        diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(session_id.as_str()))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .returning(sessions::id),
     )
-    .set(sessions::revoked_at.eq(now))
-    .execute(connection)?;
-    Ok(revoked == 1)
+    .get_result::<String>(connection)
+    .optional()?;
+    Ok(revoked.is_some())
 }
 
 /// Revokes one live session of `user_id`; `false` when there is no such live session of
@@ -251,16 +264,20 @@ pub fn revoke_owned(
     session_id: &SessionId,
 ) -> DbResult<bool> {
     let now = db::now();
-    let revoked = diesel::update(
-        sessions::table
-            .filter(sessions::id.eq(session_id.as_str()))
-            .filter(sessions::user_id.eq(user_id.as_str()))
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now)),
+    let revoked = db::prepared(
+        diesel::update(
+            sessions::table
+                .filter(sessions::id.eq(session_id.as_str()))
+                .filter(sessions::user_id.eq(user_id.as_str()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(now)),
+        )
+        .set(sessions::revoked_at.eq(now))
+        .returning(sessions::id),
     )
-    .set(sessions::revoked_at.eq(now))
-    .execute(connection)?;
-    Ok(revoked == 1)
+    .get_result::<String>(connection)
+    .optional()?;
+    Ok(revoked.is_some())
 }
 
 /// Revokes every live session of `user_id` except `keep` (if given); returns how many.
@@ -276,9 +293,11 @@ pub fn revoke_all_of(
     if let Some(keep) = keep {
         sessions_of_user = sessions_of_user.filter(sessions::id.ne(keep.as_str()));
     }
-    Ok(sessions_of_user
+    // Two SQL texts, with and without `keep`: each prepared once.
+    let revoked = sessions_of_user
         .set(sessions::revoked_at.eq(db::now()))
-        .execute(connection)?)
+        .returning(sessions::id);
+    Ok(db::prepared(revoked).load::<String>(connection)?.len())
 }
 
 /// Revokes the user's live sessions beyond the `keep` most recently used; returns how many.

@@ -32,8 +32,11 @@ pub struct Task {
     pub updated_at: NaiveDateTime,
 }
 
+/// `None` binds NULL rather than writing `DEFAULT` into the SQL: with `DEFAULT` the statement's
+/// text depends on the values, so Diesel cannot prepare it once and PostgreSQL parsed and
+/// planned every create anew.
 #[derive(Insertable)]
-#[diesel(table_name = tasks)]
+#[diesel(table_name = tasks, treat_none_as_default_value = false)]
 struct NewTask<'a> {
     id: &'a str,
     user_id: &'a str,
@@ -76,11 +79,15 @@ pub fn insert(
 ) -> Result<Task, InsertTaskError> {
     if max_tasks > 0 {
         let owner_exists = db::on_backend!(connection, |connection| {
-            diesel::update(users::table.find(user_id.as_str()))
-                .set(users::updated_at.eq(users::updated_at))
-                .execute(connection)
+            db::prepared(
+                diesel::update(users::table.find(user_id.as_str()))
+                    .set(users::updated_at.eq(users::updated_at))
+                    .returning(users::id),
+            )
+            .get_result::<String>(connection)
+            .optional()
         })?;
-        if owner_exists == 0 {
+        if owner_exists.is_none() {
             return Err(OwnerGone.into());
         }
         let owned: i64 = db::on_backend!(connection, |connection| {
@@ -253,11 +260,13 @@ fn write_changes(
     changeset: TaskChangeset,
 ) -> DbResult<Option<Task>> {
     Ok(db::on_backend!(connection, |connection| {
-        diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
-            .set(&changeset)
-            .returning(Task::as_select())
-            .get_result(connection)
-            .optional()
+        db::prepared(
+            diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
+                .set(&changeset)
+                .returning(Task::as_select()),
+        )
+        .get_result(connection)
+        .optional()
     })?)
 }
 
@@ -269,14 +278,16 @@ pub fn toggle(
 ) -> DbResult<Option<Task>> {
     let now = db::now();
     Ok(db::on_backend!(connection, |connection| {
-        diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
-            .set((
-                tasks::completed.eq(diesel::dsl::not(tasks::completed)),
-                tasks::updated_at.eq(now),
-            ))
-            .returning(Task::as_select())
-            .get_result(connection)
-            .optional()
+        db::prepared(
+            diesel::update(owned_task(user_id.as_str(), task_id.as_str()))
+                .set((
+                    tasks::completed.eq(diesel::dsl::not(tasks::completed)),
+                    tasks::updated_at.eq(now),
+                ))
+                .returning(Task::as_select()),
+        )
+        .get_result(connection)
+        .optional()
     })?)
 }
 

@@ -18,7 +18,7 @@ use diesel::{Connection, QueryableByName, RunQueryDsl};
 use std::time::Duration as StdDuration;
 
 use crate::helpers::stores::*;
-use crate::helpers::{AnyConnection, spawn_app};
+use crate::helpers::{AnyConnection, TestApp, spawn_app};
 
 const TABLES: [&str; 6] = [
     "tasks",
@@ -81,18 +81,26 @@ DROP TABLE n;
 ANALYZE;
 "#;
 
-/// The statements a connection sent since the last [`Recorder::take`], as Diesel prints them:
-/// `SQL -- binds: [...]`.
+/// What a connection sent since the last [`Recorder::take`], as Diesel prints it
+/// (`SQL -- binds: [...]`), and the SQL of every statement it prepared for its statement cache
+/// since it was watched.
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
+struct Recorder {
+    sent: Arc<Mutex<Vec<String>>>,
+    prepared: Arc<Mutex<Vec<String>>>,
+}
 
 impl Recorder {
     fn install(&self, connection: &mut AnyConnection) {
-        let recorded = self.0.clone();
-        let record = move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { query, .. } = event {
-                recorded.lock().unwrap().push(query.to_string());
+        let (sent, prepared) = (self.sent.clone(), self.prepared.clone());
+        let record = move |event: InstrumentationEvent<'_>| match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                sent.lock().unwrap().push(query.to_string())
             }
+            InstrumentationEvent::CacheQuery { sql, .. } => {
+                prepared.lock().unwrap().push(sql.to_owned())
+            }
+            _ => {}
         };
         match connection {
             AnyConnection::Postgresql(pg) => pg.set_instrumentation(record),
@@ -101,7 +109,11 @@ impl Recorder {
     }
 
     fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.sent.lock().unwrap())
+    }
+
+    fn prepared(&self) -> Vec<String> {
+        self.prepared.lock().unwrap().clone()
     }
 }
 
@@ -295,152 +307,16 @@ fn the_full_scan_detector_reads_both_backends_plans() {
 #[actix_web::test]
 async fn every_hot_query_uses_an_index_at_scale() {
     let app = spawn_app().await;
-    let mut explainer = app.connection();
-    let seed = if app.database.is_postgres() {
-        SEED_POSTGRES
-    } else {
-        SEED_SQLITE
-    };
-    explainer.batch_execute(seed).unwrap();
-
-    let user_id = UserId::from(one(
-        &mut explainer,
-        "SELECT id AS value FROM users ORDER BY email LIMIT 1",
-    ));
-    let email = one(
-        &mut explainer,
-        &format!("SELECT email AS value FROM users WHERE id = '{user_id}'"),
-    );
-    let task_id = TaskId::from(one(
-        &mut explainer,
-        &format!("SELECT id AS value FROM tasks WHERE user_id = '{user_id}' ORDER BY id LIMIT 1"),
-    ));
-    let session_id = SessionId::from(one(
-        &mut explainer,
-        &format!(
-            "SELECT id AS value FROM sessions WHERE user_id = '{user_id}' AND revoked_at IS NULL LIMIT 1"
-        ),
-    ));
-    let token_hash = one(
-        &mut explainer,
-        &format!(
-            "SELECT token_hash AS value FROM refresh_tokens WHERE session_id = '{session_id}' AND rotated_at IS NULL"
-        ),
-    );
-
+    let (mut explainer, rows) = seeded(&app);
     let mut connection = app.connection();
     let recorder = Recorder::default();
     recorder.install(&mut connection);
-    let c = &mut connection;
-    let now = stored_now();
-    let cursor = Cursor {
-        created_at: now - Duration::seconds(30),
-        id: task_id.clone(),
-    };
-    let key = BackoffKey::for_email(&email);
-    let fields = || {
-        TaskRequest {
-            title: Some("planned".into()),
-            description: None,
-            completed: None,
-        }
-        .parse()
-        .unwrap()
-    };
-
-    let mut hot: Vec<(String, Vec<String>)> = Vec::new();
-    let mut record = |name: &str, recorder: &Recorder| {
-        let statements = recorder.take();
-        assert!(!statements.is_empty(), "{name} sent nothing");
-        hot.push((name.to_owned(), statements));
-    };
-    for status in [
-        StatusFilter::All,
-        StatusFilter::Pending,
-        StatusFilter::Completed,
-    ] {
-        for cursor in [None, Some(cursor.clone())] {
-            let request = ListRequest {
-                status,
-                limit: 21,
-                cursor: cursor.clone(),
-            };
-            tasks::list(c, &user_id, &request).unwrap();
-            record(
-                &format!("task list {status:?}, cursor {}", cursor.is_some()),
-                &recorder,
-            );
-        }
-    }
-    tasks::find(c, &user_id, &task_id).unwrap();
-    record("task by id", &recorder);
-    tasks::replace(c, &user_id, &task_id, fields()).unwrap();
-    record("task replace", &recorder);
-    tasks::patch(
-        c,
-        &user_id,
-        &task_id,
-        TaskChanges {
-            completed: Some(true),
-            ..TaskChanges::default()
-        },
-    )
-    .unwrap();
-    record("task patch", &recorder);
-    tasks::toggle(c, &user_id, &task_id).unwrap();
-    record("task toggle", &recorder);
-    tasks::insert(c, &user_id, fields(), 10_000).unwrap();
-    record("task insert", &recorder);
-    tasks::delete(c, &user_id, &task_id).unwrap();
-    record("task delete", &recorder);
-    accounts::find_by_id(c, &user_id).unwrap();
-    record("user by id", &recorder);
-    accounts::find_by_email(c, &Email::parse(&email).unwrap()).unwrap();
-    record("user by email", &recorder);
-    accounts::update_password(c, &user_id, "x").unwrap();
-    record("password update", &recorder);
-    accounts::backoff_state(c, &key).unwrap();
-    record("back-off lookup", &recorder);
-    accounts::reserve_attempt(c, &key, now).unwrap().unwrap();
-    accounts::reserve_attempt(c, &key, now).unwrap().unwrap();
-    record("back-off reservation", &recorder);
-    accounts::reset_backoff(c, &key).unwrap();
-    record("back-off reset", &recorder);
-    sessions::claim_refresh_token(c, &token_hash, now).unwrap();
-    record("refresh claim", &recorder);
-    sessions::find_presented(c, &token_hash).unwrap();
-    record("refresh lookup", &recorder);
-    sessions::touch_session(c, &session_id, now).unwrap();
-    record("session touch", &recorder);
-    sessions::find_holder(c, &user_id).unwrap();
-    record("session holder", &recorder);
-    sessions::owner_of_token(c, &token_hash).unwrap();
-    record("logout lookup", &recorder);
-    sessions::list_active(c, &user_id).unwrap();
-    record("session list", &recorder);
-    sessions::revoke_beyond(c, &user_id, 20, now).unwrap();
-    record("session limit", &recorder);
-    sessions::revoke_owned(c, &user_id, &session_id).unwrap();
-    record("session revoke", &recorder);
-    sessions::revoke(c, &session_id, now).unwrap();
-    record("session revoke on reuse", &recorder);
-    sessions::revoke_all_of(c, &user_id, Some(&session_id)).unwrap();
-    record("revoke the other sessions", &recorder);
-    sessions::revoke_all_of(c, &user_id, None).unwrap();
-    record("revoke every session", &recorder);
-    sessions::find_successor(c, &token_hash).unwrap();
-    record("refresh retry: the successor", &recorder);
-    sessions::revoked_since(c, now - Duration::seconds(10)).unwrap();
-    record("sessions revoked recently", &recorder);
-    if app.database.is_postgres() {
-        // The shared per-address buckets exist on PostgreSQL only.
-        for _ in 0..4 {
-            rate_limits::take(c, "198.51.100.7", StdDuration::from_secs(10), 3, now).unwrap();
-        }
-        record("rate limit: take (allowed, then refused)", &recorder);
-        rate_limits::prune(c, now).unwrap();
-        record("rate limit: prune", &recorder);
-    }
+    let hot = send_hot_queries(
+        &mut connection,
+        &rows,
+        &recorder,
+        app.database.is_postgres(),
+    );
 
     // On SQLite the list reads its columns from the index alone, never from the table.
     if !app.database.is_postgres() {
@@ -496,6 +372,240 @@ async fn every_hot_query_uses_an_index_at_scale() {
             );
         }
     }
+}
+
+/// Each hot statement is compiled once per connection (parsed, and on PostgreSQL planned) and
+/// then only executed. A statement Diesel keeps out of its cache is compiled anew on every
+/// request: every UPDATE was, and so was a task insert, whose empty description wrote
+/// `DEFAULT` into its SQL. On PostgreSQL that made a create's parsing and planning cost more
+/// than its execution.
+#[actix_web::test]
+async fn every_hot_statement_is_prepared_once_per_connection() {
+    let app = spawn_app().await;
+    let (_, rows) = seeded(&app);
+    let mut connection = app.connection();
+    let recorder = Recorder::default();
+    recorder.install(&mut connection);
+    let postgres = app.database.is_postgres();
+    // Twice, as two requests on one pooled connection would.
+    let mut sent = send_hot_queries(&mut connection, &rows, &recorder, postgres);
+    sent.extend(send_hot_queries(
+        &mut connection,
+        &rows,
+        &recorder,
+        postgres,
+    ));
+    let prepared = recorder.prepared();
+
+    let mut compiled_each_time = Vec::new();
+    for (name, statements) in &sent {
+        for statement in statements {
+            let sql = statement
+                .split_once(" -- binds: ")
+                .map_or(statement.as_str(), |(sql, _)| sql);
+            // Transaction control is sent as plain text; there is nothing to prepare.
+            let transaction_control = ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]
+                .iter()
+                .any(|keyword| sql.starts_with(keyword));
+            let entry = format!("{name}: {sql}");
+            if !transaction_control
+                && !prepared.iter().any(|cached| cached == sql)
+                && !compiled_each_time.contains(&entry)
+            {
+                compiled_each_time.push(entry);
+            }
+        }
+    }
+    assert!(
+        compiled_each_time.is_empty(),
+        "statements compiled on every execution:\n{}",
+        compiled_each_time.join("\n")
+    );
+    let mut prepared_twice = prepared.clone();
+    prepared_twice.sort();
+    prepared_twice.dedup();
+    assert_eq!(
+        prepared_twice.len(),
+        prepared.len(),
+        "statements prepared more than once on one connection"
+    );
+}
+
+/// The seeded rows the hot queries ask about: the first user, one of their tasks, one of their
+/// live sessions and its current refresh token.
+struct Seeded {
+    user_id: UserId,
+    email: String,
+    task_id: TaskId,
+    session_id: SessionId,
+    token_hash: String,
+}
+
+/// Seeds the tables at scale (`SEED_POSTGRES`, `SEED_SQLITE`); returns the connection that
+/// seeded them, for `EXPLAIN`, and the rows to ask about.
+fn seeded(app: &TestApp) -> (AnyConnection, Seeded) {
+    let mut explainer = app.connection();
+    let seed = if app.database.is_postgres() {
+        SEED_POSTGRES
+    } else {
+        SEED_SQLITE
+    };
+    explainer.batch_execute(seed).unwrap();
+
+    let user_id = UserId::from(one(
+        &mut explainer,
+        "SELECT id AS value FROM users ORDER BY email LIMIT 1",
+    ));
+    let email = one(
+        &mut explainer,
+        &format!("SELECT email AS value FROM users WHERE id = '{user_id}'"),
+    );
+    let task_id = TaskId::from(one(
+        &mut explainer,
+        &format!("SELECT id AS value FROM tasks WHERE user_id = '{user_id}' ORDER BY id LIMIT 1"),
+    ));
+    let session_id = SessionId::from(one(
+        &mut explainer,
+        &format!(
+            "SELECT id AS value FROM sessions WHERE user_id = '{user_id}' AND revoked_at IS NULL LIMIT 1"
+        ),
+    ));
+    let token_hash = one(
+        &mut explainer,
+        &format!(
+            "SELECT token_hash AS value FROM refresh_tokens WHERE session_id = '{session_id}' AND rotated_at IS NULL"
+        ),
+    );
+    let rows = Seeded {
+        user_id,
+        email,
+        task_id,
+        session_id,
+        token_hash,
+    };
+    (explainer, rows)
+}
+
+/// Sends every hot query once through the store functions on `c`, which `recorder` watches;
+/// returns what each sent, by name.
+fn send_hot_queries(
+    c: &mut AnyConnection,
+    rows: &Seeded,
+    recorder: &Recorder,
+    postgres: bool,
+) -> Vec<(String, Vec<String>)> {
+    let now = stored_now();
+    let cursor = Cursor {
+        created_at: now - Duration::seconds(30),
+        id: rows.task_id.clone(),
+    };
+    let key = BackoffKey::for_email(&rows.email);
+    let fields = || {
+        TaskRequest {
+            title: Some("planned".into()),
+            description: None,
+            completed: None,
+        }
+        .parse()
+        .unwrap()
+    };
+
+    let mut hot: Vec<(String, Vec<String>)> = Vec::new();
+    let mut record = |name: &str| {
+        let statements = recorder.take();
+        assert!(!statements.is_empty(), "{name} sent nothing");
+        hot.push((name.to_owned(), statements));
+    };
+    for status in [
+        StatusFilter::All,
+        StatusFilter::Pending,
+        StatusFilter::Completed,
+    ] {
+        for cursor in [None, Some(cursor.clone())] {
+            let request = ListRequest {
+                status,
+                limit: 21,
+                cursor: cursor.clone(),
+            };
+            tasks::list(c, &rows.user_id, &request).unwrap();
+            record(&format!(
+                "task list {status:?}, cursor {}",
+                cursor.is_some()
+            ));
+        }
+    }
+    tasks::find(c, &rows.user_id, &rows.task_id).unwrap();
+    record("task by id");
+    tasks::replace(c, &rows.user_id, &rows.task_id, fields()).unwrap();
+    record("task replace");
+    tasks::patch(
+        c,
+        &rows.user_id,
+        &rows.task_id,
+        TaskChanges {
+            completed: Some(true),
+            ..TaskChanges::default()
+        },
+    )
+    .unwrap();
+    record("task patch");
+    tasks::toggle(c, &rows.user_id, &rows.task_id).unwrap();
+    record("task toggle");
+    tasks::insert(c, &rows.user_id, fields(), 10_000).unwrap();
+    record("task insert");
+    tasks::delete(c, &rows.user_id, &rows.task_id).unwrap();
+    record("task delete");
+    accounts::find_by_id(c, &rows.user_id).unwrap();
+    record("user by id");
+    accounts::find_by_email(c, &Email::parse(&rows.email).unwrap()).unwrap();
+    record("user by email");
+    accounts::update_password(c, &rows.user_id, "x").unwrap();
+    record("password update");
+    accounts::backoff_state(c, &key).unwrap();
+    record("back-off lookup");
+    // The first reservation inserts the back-off row, the second updates it. (Whether a
+    // repeated run may still reserve does not matter here.)
+    let _ = accounts::reserve_attempt(c, &key, now).unwrap();
+    let _ = accounts::reserve_attempt(c, &key, now).unwrap();
+    record("back-off reservation");
+    accounts::reset_backoff(c, &key).unwrap();
+    record("back-off reset");
+    sessions::claim_refresh_token(c, &rows.token_hash, now).unwrap();
+    record("refresh claim");
+    sessions::find_presented(c, &rows.token_hash).unwrap();
+    record("refresh lookup");
+    sessions::touch_session(c, &rows.session_id, now).unwrap();
+    record("session touch");
+    sessions::find_holder(c, &rows.user_id).unwrap();
+    record("session holder");
+    sessions::owner_of_token(c, &rows.token_hash).unwrap();
+    record("logout lookup");
+    sessions::list_active(c, &rows.user_id).unwrap();
+    record("session list");
+    sessions::revoke_beyond(c, &rows.user_id, 20, now).unwrap();
+    record("session limit");
+    sessions::revoke_owned(c, &rows.user_id, &rows.session_id).unwrap();
+    record("session revoke");
+    sessions::revoke(c, &rows.session_id, now).unwrap();
+    record("session revoke on reuse");
+    sessions::revoke_all_of(c, &rows.user_id, Some(&rows.session_id)).unwrap();
+    record("revoke the other sessions");
+    sessions::revoke_all_of(c, &rows.user_id, None).unwrap();
+    record("revoke every session");
+    sessions::find_successor(c, &rows.token_hash).unwrap();
+    record("refresh retry: the successor");
+    sessions::revoked_since(c, now - Duration::seconds(10)).unwrap();
+    record("sessions revoked recently");
+    if postgres {
+        // The shared per-address buckets exist on PostgreSQL only.
+        for _ in 0..4 {
+            rate_limits::take(c, "198.51.100.7", StdDuration::from_secs(10), 3, now).unwrap();
+        }
+        record("rate limit: take (allowed, then refused)");
+        rate_limits::prune(c, now).unwrap();
+        record("rate limit: prune");
+    }
+    hot
 }
 
 /// Whether every step of `plan` that reads `sessions` does so through its primary key.
