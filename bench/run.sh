@@ -6,8 +6,10 @@
 #
 # Starts the release binary on its own fresh database, registers one user with 20 tasks, and
 # measures with wrk (installed from Debian if missing):
-#   - the authenticated list at BENCH_SMALL_TASKS (1k) and at BENCH_TASKS (500k) tasks in the
-#     table, the others owned by BENCH_USERS (10k) other users, seeded straight into the tables;
+#   - the authenticated list at BENCH_TASKS (500k) tasks in the table, the others owned by
+#     BENCH_USERS (10k) other users, seeded straight into the tables; and the same list on a
+#     second server whose own database holds BENCH_SMALL_TASKS (1k), run alternately with the
+#     first, three pairs (their ratio is the median pair's);
 #   - at 64 and 256 connections: GET /healthz (the framework's ceiling on this machine) and the
 #     list, three alternating pairs (their ratio is the median pair's), then toggle, create and
 #     refresh (a real rotation, a new pair every time);
@@ -21,7 +23,7 @@
 # Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
 #
 # Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
-# BENCH_PORT (18080), BENCH_MIXED_ACCOUNTS (10000). PostgreSQL is reached with sslmode=disable.
+# BENCH_PORT (18080; the 1k server takes the next one), BENCH_MIXED_ACCOUNTS (10000). PostgreSQL is reached with sslmode=disable.
 # The server runs without per-address and per-account limits: the benchmark measures capacity.
 set -euo pipefail
 backend=${1:?usage: bench/run.sh sqlite|postgres}
@@ -35,6 +37,8 @@ mixed_accounts=${BENCH_MIXED_ACCOUNTS:-10000}
 port=${BENCH_PORT:-18080}
 secret=bench-secret-bench-secret-bench-secret-0123456789
 api=http://127.0.0.1:$port
+small_port=$((port + 1))
+small_api=http://127.0.0.1:$small_port
 
 # need COMMAND...: installs each missing command from Debian's package of the same name.
 need() {
@@ -48,20 +52,30 @@ binary=$PWD/target/release/todo-server
 
 work=$(mktemp -d)
 server_pid=
+small_pid=
 pg_db=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  if [ -n "$pg_db" ]; then dropdb -h 127.0.0.1 -U postgres --if-exists --force "$pg_db" || true; fi
+  for pid in "$server_pid" "$small_pid"; do
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  done
+  if [ -n "$pg_db" ]; then
+    dropdb -h 127.0.0.1 -U postgres --if-exists --force "$pg_db" || true
+    dropdb -h 127.0.0.1 -U postgres --if-exists --force "${pg_db}_small" || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 case $backend in
-  sqlite) database_url=$work/bench.db ;;
+  sqlite)
+    database_url=$work/bench.db
+    small_url=$work/small.db ;;
   postgres)
     pg_db=bench_$$
     createdb -h 127.0.0.1 -U postgres "$pg_db"
-    database_url="postgres://postgres@127.0.0.1:5432/$pg_db?sslmode=disable" ;;
+    createdb -h 127.0.0.1 -U postgres "${pg_db}_small"
+    database_url="postgres://postgres@127.0.0.1:5432/$pg_db?sslmode=disable"
+    small_url="postgres://postgres@127.0.0.1:5432/${pg_db}_small?sslmode=disable" ;;
   *) echo "usage: bench/run.sh sqlite|postgres" >&2; exit 2 ;;
 esac
 
@@ -69,44 +83,63 @@ stop_server() {
   if [ -n "$server_pid" ]; then kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; fi
   server_pid=
 }
-# launch [ENV=VALUE...] COMMAND...: (re)starts the server on the benchmark's database, with the
-# benchmark's settings, COMMAND ending with the binary (valgrind may come before it); returns
-# once it answers (a minute at most: under valgrind it starts slowly).
+# serve URL PORT [ENV=VALUE...] COMMAND...: starts a server on database URL and PORT, with the
+# benchmark's settings, COMMAND ending with the binary (valgrind may come before it); its pid
+# goes to `started`. Returns once it answers (a minute at most: under valgrind it starts slowly).
+serve() {
+  local url=$1 on_port=$2
+  shift 2
+  env DATABASE_URL="$url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$on_port \
+    AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
+    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" >> "$work/server-$on_port.log" 2>&1 &
+  started=$!
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$on_port/healthz" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$on_port/healthz" >/dev/null || { cat "$work/server-$on_port.log"; exit 1; }
+}
+# launch [ENV=VALUE...] COMMAND...: (re)starts the server on the benchmark's database.
 launch() {
   stop_server
-  env DATABASE_URL="$database_url" JWT_SECRET=$secret BIND_ADDR=127.0.0.1:$port \
-    AUTH_RATE_LIMIT_PER_MINUTE=0 TASK_WRITES_PER_MINUTE=0 MAX_TASKS_PER_USER=0 \
-    ACCESS_TOKEN_TTL_SECONDS=3600 RUST_LOG=warn "$@" >> "$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do curl -sf "$api/healthz" >/dev/null && break; sleep 0.1; done
-  curl -sf "$api/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
+  serve "$database_url" "$port" "$@"
+  server_pid=$started
 }
 # start_server [ENV=VALUE...]: the release binary, as it runs in production.
 start_server() { launch "$@" "$binary"; }
-start_server
 
-session=$(curl -sf -X POST "$api/api/auth/register" -H 'Content-Type: application/json' \
-  -d '{"email": "bench@example.org", "password": "correct horse battery staple"}')
-export ACCESS=$(jq -r .access_token <<<"$session")
-user_id=$(jq -r .user.id <<<"$session")
-ids=()
-for i in $(seq 1 20); do
-  ids+=("$(curl -sf -X POST "$api/api/tasks" -H "Authorization: Bearer $ACCESS" \
-    -H 'Content-Type: application/json' -d "{\"title\": \"task $i\"}" | jq -r .id)")
-done
-export TASK_IDS=$(IFS=,; echo "${ids[*]}")
+# bench_user API: registers the benchmark's user on the server at API with 20 tasks; prints
+# their access token, id and task ids (comma-separated), one a line.
+bench_user() {
+  local session access ids=()
+  session=$(curl -sf -X POST "$1/api/auth/register" -H 'Content-Type: application/json' \
+    -d '{"email": "bench@example.org", "password": "correct horse battery staple"}')
+  access=$(jq -r .access_token <<<"$session")
+  for i in $(seq 1 20); do
+    ids+=("$(curl -sf -X POST "$1/api/tasks" -H "Authorization: Bearer $access" \
+      -H 'Content-Type: application/json' -d "{\"title\": \"task $i\"}" | jq -r .id)")
+  done
+  printf '%s\n%s\n%s\n' "$access" "$(jq -r .user.id <<<"$session")" "$(IFS=,; echo "${ids[*]}")"
+}
+
+start_server
+{ read -r ACCESS; read -r user_id; read -r TASK_IDS; } < <(bench_user "$api")
+export ACCESS TASK_IDS
+# The 1k list runs on a server of its own, with its own database, so the two lists can
+# alternate like the other pairs: the machine's drift between runs does not decide their ratio.
+serve "$small_url" "$small_port" "$binary"
+small_pid=$started
+small_access=$(bench_user "$small_api" | head -n 1)
 export THREADS=2
 ulimit -n 65536 2>/dev/null || true
 
 results=$work/results
 : > "$results"
-# run NAME CONNECTIONS SCRIPT [ENV=VALUE...]: one wrk run; its RESULT line goes to the table.
+# run NAME CONNECTIONS SCRIPT [ENV=VALUE...]: one wrk run against the server at `target` (the
+# benchmark's server unless set); its RESULT line goes to the table.
 run() {
   local name=$1 connections=$2 script=$3
   shift 3
   local line
   line=$(env "$@" wrk -t"$THREADS" -c"$connections" -d"${seconds}s" --timeout 10s \
-    -s "$BENCH_DIR/wrk/$script" "$api/healthz" | grep '^RESULT' || true)
+    -s "$BENCH_DIR/wrk/$script" "${target:-$api}/healthz" | grep '^RESULT' || true)
   [ -n "$line" ] || { echo "wrk printed no result for $name" >&2; exit 1; }
   printf '%s connections=%s %s\n' "$name" "$connections" "${line#RESULT }" | tee -a "$results"
 }
@@ -116,24 +149,30 @@ round_suffix() { [ "$1" = 1 ] || echo "#$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "== $backend: seeding $small tasks"
-python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((small - 20)) 50
-run list@small 64 authed.lua BENCH_PATH='/api/tasks?limit=20'
-
-echo "== $backend: seeding up to $big tasks over $owners users"
-python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((big - small)) "$owners"
+echo "== $backend: seeding $small tasks for the second server, $big over $owners users for the first"
+python3 "$BENCH_DIR/seed.py" tasks "$small_url" $((small - 20)) 50
+python3 "$BENCH_DIR/seed.py" tasks "$database_url" $((big - 20)) "$owners"
 for connections in 64 256; do
   # Three alternating pairs: the ratio is the median of the pairs', so a drift of the machine
-  # between two runs does not decide it.
+  # between two runs does not decide it. At 64 connections each round also lists on the 1k
+  # server.
   for round in 1 2 3; do
     run "healthz$(round_suffix $round)" "$connections" authed.lua BENCH_PATH=/healthz
     run "list$(round_suffix $round)" "$connections" authed.lua BENCH_PATH='/api/tasks?limit=20'
+    if [ "$connections" = 64 ]; then
+      target=$small_api run "list@small$(round_suffix $round)" "$connections" authed.lua \
+        BENCH_PATH='/api/tasks?limit=20' ACCESS="$small_access"
+    fi
   done
   run toggle "$connections" toggle.lua
   run create "$connections" authed.lua BENCH_PATH=/api/tasks BODY='{"title": "benchmark"}'
   python3 "$BENCH_DIR/seed.py" refresh "$database_url" "$user_id" $((connections * 4)) "$work/refresh.tokens"
   run refresh "$connections" refresh.lua REFRESH_TOKENS="$work/refresh.tokens"
 done
+# The 1k server has done its part.
+kill "$small_pid"
+wait "$small_pid" 2>/dev/null || true
+small_pid=
 
 echo "== $backend: /healthz and the list while 8 clients flood the password strength meter"
 wrk -t8 -c8 -d"$((seconds + 4))s" --timeout 10s \
@@ -208,8 +247,11 @@ while read -r name connections rest; do
     "$rps" "$p50_ms" "$p99_ms" "$non2xx" "$socket_errors"
 done < "$results"
 echo
-list_big=$(for round in 1 2 3; do value "list$(round_suffix $round)" 64 rps; done | median)
-echo "list at $big tasks / list at $small tasks (64 connections, the median of three runs at $big): $(ratio "$list_big" "$(value list@small 64 rps)")"
+small_pairs=$(for round in 1 2 3; do
+  awk -v a="$(value "list$(round_suffix $round)" 64 rps)" \
+    -v b="$(value "list@small$(round_suffix $round)" 64 rps)" 'BEGIN { printf "%.0f\n", 100 * a / b }'
+done)
+echo "list at $big tasks / list at $small tasks (64 connections): $(median <<<"$small_pairs")% (median of three alternating pairs: $(echo $small_pairs | sed 's/ /%, /g')%)"
 for connections in 64 256; do
   pairs=$(for round in 1 2 3; do
     awk -v a="$(value "list$(round_suffix $round)" "$connections" rps)" \
