@@ -36,9 +36,9 @@ pub fn take(
     let taken: Vec<Taken> = db::prepared(
         diesel::sql_query(
             "INSERT INTO auth_rate_limits AS b (bucket, full_at) VALUES ($1, $3) \
-         ON CONFLICT (bucket) DO UPDATE SET full_at = GREATEST(b.full_at, $2) + ($3 - $2) \
-         WHERE GREATEST(b.full_at, $2) <= $4 \
-         RETURNING full_at",
+             ON CONFLICT (bucket) DO UPDATE SET full_at = GREATEST(b.full_at, $2) + ($3 - $2) \
+             WHERE GREATEST(b.full_at, $2) <= $4 \
+             RETURNING full_at",
         )
         .bind::<Text, _>(bucket)
         .bind::<Timestamp, _>(now)
