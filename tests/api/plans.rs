@@ -421,11 +421,11 @@ async fn every_hot_statement_is_prepared_once_per_connection() {
         "statements compiled on every execution:\n{}",
         compiled_each_time.join("\n")
     );
-    let mut prepared_twice = prepared.clone();
-    prepared_twice.sort();
-    prepared_twice.dedup();
+    let mut distinct = prepared.clone();
+    distinct.sort();
+    distinct.dedup();
     assert_eq!(
-        prepared_twice.len(),
+        distinct.len(),
         prepared.len(),
         "statements prepared more than once on one connection"
     );
