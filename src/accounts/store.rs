@@ -172,10 +172,7 @@ pub fn update_password(
             users::updated_at.eq(db::now()),
         ))
         .returning(users::id);
-    Ok(db::prepared(updated)
-        .get_result::<String>(connection)
-        .optional()?
-        .is_some())
+    Ok(db::prepared(updated).changed_a_row(connection)?)
 }
 
 /// Whether `password_hash` is still the user's, as the first write of the transaction that
@@ -196,9 +193,8 @@ pub fn confirm_credentials(
         .set(users::password_hash.eq(users::password_hash))
         .returning(users::id),
     )
-    .get_result::<String>(connection)
-    .optional()?;
-    Ok(confirmed.is_some())
+    .changed_a_row(connection)?;
+    Ok(confirmed)
 }
 
 /// The failures recorded for `key` and when the last one happened.
@@ -257,9 +253,8 @@ pub fn reserve_attempt(
             ))
             .returning(login_throttles::email_hash),
         )
-        .get_result::<String>(connection)
-        .optional()?;
-        if reserved.is_some() {
+        .changed_a_row(connection)?;
+        if reserved {
             return Ok(Ok(()));
         }
     }

@@ -14,13 +14,15 @@
 //! Load such a statement (`get_result`, `load`), never `execute` it: `execute` hands Diesel the
 //! statement by reference, and a reference answers the cache's question from the statement
 //! inside (Diesel's `&T` forwards only `walk_ast`), so it would be compiled every time again.
-//! A prepared `UPDATE` therefore says what it changed through `RETURNING`.
+//! A prepared `UPDATE` therefore says what it changed through `RETURNING`; for one that
+//! changes at most one row, [`Prepared::changed_a_row`] answers what `execute(..) == 1` did.
 //! `plans::every_hot_statement_is_prepared_once_per_connection` holds every hot statement to
 //! this.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::query_dsl::LoadQuery;
+use diesel::{OptionalExtension, QueryResult, RunQueryDsl};
 
 /// A statement that Diesel may keep in its statement cache, keyed by its SQL text.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +31,17 @@ pub struct Prepared<Q>(Q);
 /// Marks `statement` as one to prepare once per connection (see the module comment).
 pub fn prepared<Q>(statement: Q) -> Prepared<Q> {
     Prepared(statement)
+}
+
+impl<Q> Prepared<Q> {
+    /// Runs an `UPDATE` that can change at most one row (it filters by primary key) and
+    /// returns that row's key (`RETURNING key`): whether it changed the row.
+    pub fn changed_a_row<'query, Conn>(self, connection: &mut Conn) -> QueryResult<bool>
+    where
+        Self: LoadQuery<'query, Conn, String>,
+    {
+        Ok(self.get_result::<String>(connection).optional()?.is_some())
+    }
 }
 
 impl<Q, DB> QueryFragment<DB> for Prepared<Q>

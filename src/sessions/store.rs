@@ -162,10 +162,9 @@ pub fn claim_refresh_token(
             .set(refresh_tokens::rotated_at.eq(now))
             .returning(refresh_tokens::token_hash),
         )
-        .get_result::<String>(connection)
-        .optional()
+        .changed_a_row(connection)
     })?;
-    Ok(claimed.is_some())
+    Ok(claimed)
 }
 
 pub fn find_presented(
@@ -204,8 +203,7 @@ pub fn touch_session(
                 .set(sessions::last_used_at.eq(now))
                 .returning(sessions::id),
         )
-        .get_result::<String>(connection)
-        .optional()
+        .changed_a_row(connection)
     })?;
     Ok(())
 }
@@ -251,9 +249,8 @@ pub fn revoke(
         .set(sessions::revoked_at.eq(now))
         .returning(sessions::id),
     )
-    .get_result::<String>(connection)
-    .optional()?;
-    Ok(revoked.is_some())
+    .changed_a_row(connection)?;
+    Ok(revoked)
 }
 
 /// Revokes one live session of `user_id`; `false` when there is no such live session of
@@ -275,9 +272,8 @@ pub fn revoke_owned(
         .set(sessions::revoked_at.eq(now))
         .returning(sessions::id),
     )
-    .get_result::<String>(connection)
-    .optional()?;
-    Ok(revoked.is_some())
+    .changed_a_row(connection)?;
+    Ok(revoked)
 }
 
 /// Revokes every live session of `user_id` except `keep` (if given); returns how many.

@@ -84,10 +84,9 @@ pub fn insert(
                     .set(users::updated_at.eq(users::updated_at))
                     .returning(users::id),
             )
-            .get_result::<String>(connection)
-            .optional()
+            .changed_a_row(connection)
         })?;
-        if owner_exists.is_none() {
+        if !owner_exists {
             return Err(OwnerGone.into());
         }
         let owned: i64 = db::on_backend!(connection, |connection| {
