@@ -23,7 +23,8 @@
 # Absolute numbers drift on a shared 2-core machine (wrk shares it too); compare the ratios.
 #
 # Environment: BENCH_SECONDS (10 per run), BENCH_TASKS, BENCH_SMALL_TASKS, BENCH_USERS,
-# BENCH_PORT (18080; the 1k server takes the next one), BENCH_MIXED_ACCOUNTS (10000). PostgreSQL is reached with sslmode=disable.
+# BENCH_PORT (18080; the 1k server takes the next one), BENCH_MIXED_ACCOUNTS (10000).
+# PostgreSQL is reached with sslmode=disable.
 # The server runs without per-address and per-account limits: the benchmark measures capacity.
 set -euo pipefail
 backend=${1:?usage: bench/run.sh sqlite|postgres}
