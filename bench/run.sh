@@ -248,17 +248,19 @@ while read -r name connections rest; do
     "$rps" "$p50_ms" "$p99_ms" "$non2xx" "$socket_errors"
 done < "$results"
 echo
-small_pairs=$(for round in 1 2 3; do
-  awk -v a="$(value "list$(round_suffix $round)" 64 rps)" \
-    -v b="$(value "list@small$(round_suffix $round)" 64 rps)" 'BEGIN { printf "%.0f\n", 100 * a / b }'
-done)
-echo "list at $big tasks / list at $small tasks (64 connections): $(median <<<"$small_pairs")% (median of three alternating pairs: $(echo $small_pairs | sed 's/ /%, /g')%)"
-for connections in 64 256; do
+# paired A B CONNECTIONS: the ratio of runs A and B over their three alternating rounds, as
+# "median% (median of three alternating pairs: x%, y%, z%)".
+paired() {
+  local pairs
   pairs=$(for round in 1 2 3; do
-    awk -v a="$(value "list$(round_suffix $round)" "$connections" rps)" \
-      -v b="$(value "healthz$(round_suffix $round)" "$connections" rps)" 'BEGIN { printf "%.0f\n", 100 * a / b }'
+    awk -v a="$(value "$1$(round_suffix $round)" "$3" rps)" \
+      -v b="$(value "$2$(round_suffix $round)" "$3" rps)" 'BEGIN { printf "%.0f\n", 100 * a / b }'
   done)
-  echo "list / healthz at $connections connections: $(median <<<"$pairs")% (median of three alternating pairs: $(echo $pairs | sed 's/ /%, /g')%)"
+  echo "$(median <<<"$pairs")% (median of three alternating pairs: $(echo $pairs | sed 's/ /%, /g')%)"
+}
+echo "list at $big tasks / list at $small tasks (64 connections): $(paired list list@small 64)"
+for connections in 64 256; do
+  echo "list / healthz at $connections connections: $(paired list healthz "$connections")"
 done
 echo "refresh: $(value refresh 64 rps) req/s at 64 connections, $(value refresh 256 rps) at 256"
 echo "under a password-meter flood ($(value flood 8 rps) registrations and password changes/s with 128 l33t characters): /healthz p99 $(value healthz@flood 64 p99_ms) ms (alone: $(value healthz 64 p99_ms) ms), list $(ratio "$(value list@flood 64 rps)" "$(value list 64 rps)") of its throughput alone"
