@@ -25,7 +25,7 @@ use diesel::query_dsl::LoadQuery;
 use diesel::{OptionalExtension, QueryResult, RunQueryDsl};
 
 /// A statement that Diesel may keep in its statement cache, keyed by its SQL text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Prepared<Q>(Q);
 
 /// Marks `statement` as one to prepare once per connection (see the module comment).
