@@ -78,6 +78,9 @@ async function signOut(everywhere) {
     discardDrafts();
     leaveApp();
     tellOtherTabs('signed-out');
+    // A mailed link opened in this tab while the logout was on its way has already moved the
+    // user to the page they chose: leave them there rather than on the log-in page.
+    if (document.body.dataset.view !== 'tasks') return;
     enterAuth({ notice: everywhere ? 'You’ve been logged out on all your devices.' : 'You’ve been logged out.' });
   } catch (err) {
     if (!(err instanceof SessionExpiredError)) {

@@ -56,6 +56,50 @@ e2e('forgot password: the mailed link opens the reset page and the new password 
   await expectVisible(page.locator('#forgot-form'));
 });
 
+e2e('a reset link opened while the logout is still in flight keeps the reset page', () => fixture.browser, async ({ newPage }) => {
+  const page = await newPage();
+  const email = uniqueEmail('forgot-race');
+  await page.goto(fixture.server.baseURL);
+  await signUp(page, { email });
+  await page.locator('#logout-btn').click();
+  await expectVisible(page.locator('#auth-view'));
+  await page.locator('#login-email').fill(email);
+  await page.getByRole('button', { name: 'Forgot your password?' }).click();
+  await page.getByRole('button', { name: 'Send me a link' }).click();
+  const link = await mailbox.link(email, '#reset-password=');
+  await page.getByRole('button', { name: 'Back to log in' }).click();
+  await logIn(page, { email });
+  await expectVisible(page.locator('#tasks-view'));
+
+  // The logout's answer is held until the link has opened in the same tab; the page the
+  // user went to must win over the log-in page the logout would have shown.
+  let releaseLogout;
+  const logoutHeld = new Promise((resolve) => { releaseLogout = resolve; });
+  let logoutSeen;
+  const logoutSent = new Promise((resolve) => { logoutSeen = resolve; });
+  await page.route('**/api/auth/logout', async (route) => {
+    logoutSeen();
+    await logoutHeld;
+    await route.continue();
+  });
+  await page.locator('#logout-btn').click();
+  await logoutSent;
+  await page.goto(link);
+  await expectText(page.locator('#recovery-heading'), 'Choose a new password');
+  const logoutAnswered = page.waitForResponse('**/api/auth/logout');
+  releaseLogout();
+  assert.equal((await logoutAnswered).status(), 204, 'the logout itself went through');
+  await expectVisible(page.locator('#recovery-view'));
+  await expectHidden(page.locator('#auth-view'));
+  await page.unroute('**/api/auth/logout');
+
+  await page.locator('#reset-password').fill(NEW_PASSWORD);
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expectText(page.locator('#session-notice'), /password is changed/);
+  await logIn(page, { email, password: NEW_PASSWORD });
+  await expectVisible(page.locator('#tasks-view'));
+});
+
 e2e('the verification link confirms the address and the reminder goes away', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
   const email = uniqueEmail('verify');
