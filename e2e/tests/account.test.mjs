@@ -20,9 +20,8 @@ after(async () => mailbox?.close());
 
 const NEW_PASSWORD = 'a fresh passphrase nobody guesses';
 
-e2e('forgot password: the mailed link opens the reset page and the new password works', () => fixture.browser, async ({ newPage }) => {
-  const page = await newPage();
-  const email = uniqueEmail('forgot');
+/** Sign up as `email`, log out, ask for a reset link from the log-in page; the mailed link. */
+async function signUpAndAskForResetLink(page, email) {
   await page.goto(fixture.server.baseURL);
   await signUp(page, { email });
   await page.locator('#logout-btn').click();
@@ -34,8 +33,13 @@ e2e('forgot password: the mailed link opens the reset page and the new password 
   assert.equal(await page.locator('#forgot-email').inputValue(), email, 'the address carries over');
   await page.getByRole('button', { name: 'Send me a link' }).click();
   await expectText(page.getByTestId('recovery-text'), new RegExp(`If ${email.replace(/[.+]/g, '\\$&')} has an account`));
+  return mailbox.link(email, '#reset-password=');
+}
 
-  const link = await mailbox.link(email, '#reset-password=');
+e2e('forgot password: the mailed link opens the reset page and the new password works', () => fixture.browser, async ({ newPage }) => {
+  const page = await newPage();
+  const email = uniqueEmail('forgot');
+  const link = await signUpAndAskForResetLink(page, email);
   await page.goto(link);
   await expectText(page.locator('#recovery-heading'), 'Choose a new password');
   assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar');
@@ -59,14 +63,7 @@ e2e('forgot password: the mailed link opens the reset page and the new password 
 e2e('a reset link opened while the logout is still in flight keeps the reset page', () => fixture.browser, async ({ newPage }) => {
   const page = await newPage();
   const email = uniqueEmail('forgot-race');
-  await page.goto(fixture.server.baseURL);
-  await signUp(page, { email });
-  await page.locator('#logout-btn').click();
-  await expectVisible(page.locator('#auth-view'));
-  await page.locator('#login-email').fill(email);
-  await page.getByRole('button', { name: 'Forgot your password?' }).click();
-  await page.getByRole('button', { name: 'Send me a link' }).click();
-  const link = await mailbox.link(email, '#reset-password=');
+  const link = await signUpAndAskForResetLink(page, email);
   await page.getByRole('button', { name: 'Back to log in' }).click();
   await logIn(page, { email });
   await expectVisible(page.locator('#tasks-view'));
