@@ -2,7 +2,7 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use diesel::connection::{InstrumentationEvent, SimpleConnection};
@@ -51,15 +51,21 @@ pub struct PoolSlot {
     failed: Arc<AtomicBool>,
     /// Found dead after a failure: the pool drops it when it is given back.
     dead: bool,
+    /// The pool's count of connections found dead, shared by every slot.
+    losses: Arc<AtomicU64>,
+    /// That count when this connection was given back (or opened).
+    losses_when_returned: u64,
 }
 
 impl PoolSlot {
-    fn new(connection: AnyConnection) -> Self {
+    fn new(connection: AnyConnection, losses: Arc<AtomicU64>) -> Self {
         let mut slot = Self {
             connection,
             returned_at: Instant::now(),
             failed: Arc::default(),
             dead: false,
+            losses_when_returned: losses.load(Ordering::Relaxed),
+            losses,
         };
         if let AnyConnection::Postgresql(pg) = &mut slot.connection {
             let failed = slot.failed.clone();
@@ -80,8 +86,27 @@ impl PoolSlot {
         if !self.failed.swap(false, Ordering::Relaxed) {
             return false;
         }
-        self.dead = self.connection.batch_execute("SELECT 1").is_err();
+        self.dead = self.check().is_err();
         self.dead
+    }
+
+    /// `SELECT 1`. A connection that fails it is counted as lost: whatever killed it has
+    /// probably killed the pool's other connections too.
+    fn check(&mut self) -> QueryResult<()> {
+        let answer = self.connection.batch_execute("SELECT 1");
+        if answer.is_err() {
+            self.losses.fetch_add(1, Ordering::Relaxed);
+        }
+        answer
+    }
+
+    /// Given back within [`RECENTLY_USED`], with no failed statement since and no connection
+    /// of the pool found dead since: safe to hand out again without a check.
+    fn trusted_without_check(&mut self) -> bool {
+        let failed = self.failed.swap(false, Ordering::Relaxed);
+        !failed
+            && self.returned_at.elapsed() < RECENTLY_USED
+            && self.losses_when_returned == self.losses.load(Ordering::Relaxed)
     }
 }
 
@@ -102,7 +127,10 @@ impl DerefMut for PoolSlot {
 /// check, is handed out again without a `SELECT 1`: it was working a moment ago, and the check
 /// is a round trip on every request. HikariCP skips its check within the same window
 /// (`aliveBypassWindowMs`). A connection that died in that window fails the one request that
-/// meets it, with 503 (see `Database::on_blocking_pool`), and is dropped.
+/// meets it, with 503 (see `Database::on_blocking_pool`), and is dropped. Its death ends the
+/// trust in every connection given back before it (a restart kills them all, as SQLAlchemy's
+/// pool assumes when it invalidates itself on a disconnect): those are checked before their
+/// next use, so one outage fails one request, not one per pooled connection.
 const RECENTLY_USED: Duration = Duration::from_millis(500);
 
 /// How long a request waits for a connection before it is answered with 503.
@@ -115,11 +143,16 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// How many of this pool's connections were found dead (see [`RECENTLY_USED`]).
+    losses: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            losses: Arc::default(),
+        }
     }
 }
 
@@ -159,7 +192,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PoolSlot, Self::Error> {
-        Ok(PoolSlot::new(self.open()?))
+        Ok(PoolSlot::new(self.open()?, self.losses.clone()))
     }
 
     /// r2d2 asks this before every checkout: `SELECT 1`. A PostgreSQL connection can die with
@@ -171,21 +204,16 @@ impl r2d2::ManageConnection for ConnectionManager {
     /// kernel zeroed new pages); with it the WAL stays a few MB. (Reads on SQLite do not come
     /// through the pool: see `Database::read`.)
     fn is_valid(&self, slot: &mut PoolSlot) -> Result<(), Self::Error> {
-        let failed = slot.failed.swap(false, Ordering::Relaxed);
-        if matches!(slot.connection, AnyConnection::Postgresql(_))
-            && !failed
-            && slot.returned_at.elapsed() < RECENTLY_USED
-        {
+        if matches!(slot.connection, AnyConnection::Postgresql(_)) && slot.trusted_without_check() {
             return Ok(());
         }
-        slot.connection
-            .batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+        slot.check().map_err(diesel::r2d2::Error::QueryError)
     }
 
     /// r2d2 asks this when a connection is given back, which is the moment to note.
     fn has_broken(&self, slot: &mut PoolSlot) -> bool {
         slot.returned_at = Instant::now();
+        slot.losses_when_returned = slot.losses.load(Ordering::Relaxed);
         slot.dead || diesel::r2d2::R2D2Connection::is_broken(&mut slot.connection)
     }
 }
