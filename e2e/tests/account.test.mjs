@@ -86,6 +86,8 @@ e2e('a reset link opened while the logout is still in flight keeps the reset pag
   const logoutAnswered = page.waitForResponse('**/api/auth/logout');
   releaseLogout();
   assert.equal((await logoutAnswered).status(), 204, 'the logout itself went through');
+  // The button is enabled again once the client has finished logging out.
+  await page.waitForFunction(() => !document.getElementById('logout-btn').disabled);
   await expectVisible(page.locator('#recovery-view'));
   await expectHidden(page.locator('#auth-view'));
   await page.unroute('**/api/auth/logout');
