@@ -173,9 +173,10 @@ fn terminate_connections(admin: &mut diesel::PgConnection, database: &str) {
 /// back just now (as on a server under load).
 async fn fill_the_pool(app: &TestApp, user: &TestUser, count: usize) {
     let lists = (0..count).map(|_| app.send(user, Method::GET, "/api/tasks", None));
-    for list in futures_util::future::join_all(lists).await {
-        assert_eq!(list.status(), StatusCode::OK);
-    }
+    assert_eq!(
+        simultaneous_statuses(lists).await,
+        vec![StatusCode::OK; count]
+    );
 }
 
 /// SQLite is embedded and cannot go away; a PostgreSQL server can. While it refuses
